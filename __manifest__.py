@@ -1,0 +1,22 @@
+{
+    "name": "Payment Providers: Chile and Ecuador (Webpay, ETpay, Caja Vecina, Unicomer)",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Payment Providers",
+    "sequence": 350,
+    "summary": "Collect payments through Transbank Webpay, ETpay, BancoEstado Caja Vecina "
+    "and Unicomer collections, reconciled in Odoo.",
+    "description": " ",  # non-empty so Odoo does not render README.md as the description
+    "author": "payment_latam developers",
+    "license": "LGPL-3",
+    "depends": ["payment", "account_payment"],
+    "external_dependencies": {"python": ["python-stdnum"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "views/payment_provider_views.xml",
+        "data/payment_method_data.xml",
+        "data/payment_provider_data.xml",  # needs the payment methods above
+    ],
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
+    "installable": True,
+}

@@ -1,0 +1,8 @@
+"""The provider codes this addon registers, in checkout order."""
+
+WEBPAY = "webpay"
+ETPAY = "etpay"
+CAJAVECINA = "cajavecina"
+UNICOMER = "unicomer"
+
+PROVIDER_CODES = (WEBPAY, ETPAY, CAJAVECINA, UNICOMER)

@@ -1,0 +1,182 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..gateways import cajavecina_const, etpay_const, unicomer_const, webpay_const
+from ..gateways.codes import CAJAVECINA, ETPAY, PROVIDER_CODES, UNICOMER, WEBPAY
+
+CONSTANTS_BY_CODE = {
+    WEBPAY: webpay_const,
+    ETPAY: etpay_const,
+    CAJAVECINA: cajavecina_const,
+    UNICOMER: unicomer_const,
+}
+
+# Credentials are readable and writable by system administrators only; the
+# ORM enforces it on every read, write and view.
+ADMIN_ONLY = "base.group_system"
+
+
+class PaymentProvider(models.Model):
+    _inherit = "payment.provider"
+
+    code = fields.Selection(
+        selection_add=[
+            (WEBPAY, "Webpay"),
+            (ETPAY, "ETpay"),
+            (CAJAVECINA, "Caja Vecina"),
+            (UNICOMER, "Unicomer"),
+        ],
+        ondelete=dict.fromkeys(PROVIDER_CODES, "set default"),
+    )
+
+    # === Webpay (Transbank REST API) === #
+    webpay_test_commerce_code = fields.Char(
+        string="Webpay Test Commerce Code",
+        default=webpay_const.INTEGRATION_COMMERCE_CODE,
+        groups=ADMIN_ONLY,
+    )
+    webpay_test_api_key = fields.Char(
+        string="Webpay Test API Key Secret",
+        default=webpay_const.INTEGRATION_API_KEY,
+        groups=ADMIN_ONLY,
+    )
+    webpay_test_api_url = fields.Char(
+        string="Webpay Test API URL", default=webpay_const.INTEGRATION_API_URL
+    )
+    webpay_prod_commerce_code = fields.Char(
+        string="Webpay Production Commerce Code", groups=ADMIN_ONLY
+    )
+    webpay_prod_api_key = fields.Char(string="Webpay Production API Key Secret", groups=ADMIN_ONLY)
+    webpay_prod_api_url = fields.Char(
+        string="Webpay Production API URL", default=webpay_const.PRODUCTION_API_URL
+    )
+
+    # === ETpay === #
+    etpay_test_merchant_code = fields.Char(string="ETpay Sandbox Merchant Code", groups=ADMIN_ONLY)
+    etpay_test_api_token = fields.Char(string="ETpay Sandbox API Token", groups=ADMIN_ONLY)
+    etpay_test_api_url = fields.Char(
+        string="ETpay Sandbox API URL", default=etpay_const.SANDBOX_API_URL
+    )
+    etpay_test_payment_page_url = fields.Char(
+        string="ETpay Sandbox Payment Page URL", default=etpay_const.SANDBOX_PAYMENT_PAGE_URL
+    )
+    etpay_prod_merchant_code = fields.Char(
+        string="ETpay Production Merchant Code", groups=ADMIN_ONLY
+    )
+    etpay_prod_api_token = fields.Char(string="ETpay Production API Token", groups=ADMIN_ONLY)
+    etpay_prod_api_url = fields.Char(
+        string="ETpay Production API URL",
+        help="Given by ETpay to each merchant; a path after the host is kept.",
+    )
+    etpay_prod_payment_page_url = fields.Char(
+        string="ETpay Production Payment Page URL",
+        help="Given by ETpay to each merchant.",
+    )
+
+    # === Caja Vecina (BancoEstado calls Odoo) === #
+    cajavecina_allowed_ips = fields.Char(
+        string="Allowed Caller Addresses",
+        help="Comma-separated IP addresses or CIDR ranges BancoEstado calls from. "
+        "Empty: any address.",
+        groups=ADMIN_ONLY,
+    )
+    cajavecina_trusted_proxies = fields.Char(
+        string="Trusted Proxies",
+        help="Comma-separated addresses of reverse proxies whose X-Forwarded-For header is "
+        "believed.",
+        groups=ADMIN_ONLY,
+    )
+    cajavecina_basic_auth_user = fields.Char(string="HTTP Basic User", groups=ADMIN_ONLY)
+    cajavecina_basic_auth_password = fields.Char(string="HTTP Basic Password", groups=ADMIN_ONLY)
+    cajavecina_path_secret = fields.Char(
+        string="Secret Path Segment",
+        help="If set, BancoEstado must call /bancoestado/<secret>/web/ instead of "
+        "/bancoestado/web/.",
+        groups=ADMIN_ONLY,
+    )
+    cajavecina_response_mode = fields.Selection(
+        string="Response Mode",
+        selection=[
+            (cajavecina_const.RESPONSE_MODE_ESCAPED, "Escaped string in <return>"),
+            (cajavecina_const.RESPONSE_MODE_INLINE, "Inline XML elements"),
+        ],
+        default=cajavecina_const.RESPONSE_MODE_ESCAPED,
+    )
+
+    # === Unicomer (Odoo calls Unicomer as a collection agent) === #
+    unicomer_test_api_url = fields.Char(
+        string="Unicomer Development API URL", default=unicomer_const.DEVELOPMENT_API_URL
+    )
+    unicomer_test_username = fields.Char(string="Unicomer Development User", groups=ADMIN_ONLY)
+    unicomer_test_password = fields.Char(string="Unicomer Development Password", groups=ADMIN_ONLY)
+    unicomer_test_idcommerce = fields.Char(
+        string="Unicomer Development Collector Id", groups=ADMIN_ONLY
+    )
+    unicomer_prod_api_url = fields.Char(
+        string="Unicomer Production API URL", default=unicomer_const.PRODUCTION_API_URL
+    )
+    unicomer_prod_username = fields.Char(string="Unicomer Production User", groups=ADMIN_ONLY)
+    unicomer_prod_password = fields.Char(string="Unicomer Production Password", groups=ADMIN_ONLY)
+    unicomer_prod_idcommerce = fields.Char(
+        string="Unicomer Production Collector Id", groups=ADMIN_ONLY
+    )
+
+    # === CONSTRAINT METHODS === #
+
+    @api.constrains("state")
+    def _check_latam_production_settings(self):
+        """A provider going live must carry the merchant's own production settings."""
+        for provider in self.sudo().filtered(lambda p: p.state == "enabled"):
+            missing = provider._latam_missing_production_settings()
+            if missing:
+                raise ValidationError(
+                    self.env._(
+                        "%(provider)s cannot be enabled: its production settings are missing "
+                        "(%(fields)s). Enter the values your contract with the provider gave "
+                        "you, or keep it in test mode.",
+                        provider=provider.name,
+                        fields=", ".join(missing),
+                    )
+                )
+
+    def _latam_missing_production_settings(self):
+        """Return the labels of the empty production settings of this provider."""
+        self.ensure_one()
+        required = getattr(CONSTANTS_BY_CODE.get(self.code), "PRODUCTION_SETTINGS", ())
+        missing = []
+        for setting in required:
+            field_name = f"{self.code}_prod_{setting}"
+            if not self[field_name]:
+                missing.append(self._fields[field_name].get_description(self.env)["string"])
+        return missing
+
+    # === BUSINESS METHODS === #
+
+    def _latam_setting(self, name):
+        """Return setting `name` for the environment the provider is in.
+
+        Test mode reads the `<code>_test_<name>` field, enabled providers the
+        `<code>_prod_<name>` one, so switching a provider live never mixes a
+        production key with a test URL.
+        """
+        self.ensure_one()
+        environment = "test" if self.state == "test" else "prod"
+        return self.sudo()[f"{self.code}_{environment}_{name}"]
+
+    def _get_supported_currencies(self):
+        """Override of `payment` to restrict each channel to its currencies."""
+        supported_currencies = super()._get_supported_currencies()
+        constants = CONSTANTS_BY_CODE.get(self.code)
+        if constants:
+            supported_currencies = supported_currencies.filtered(
+                lambda currency: currency.name in constants.SUPPORTED_CURRENCIES
+            )
+        return supported_currencies
+
+    def _get_default_payment_method_codes(self):
+        """Override of `payment` to return each channel's own payment methods."""
+        default_codes = super()._get_default_payment_method_codes()
+        constants = CONSTANTS_BY_CODE.get(self.code)
+        if constants:
+            return set(constants.DEFAULT_PAYMENT_METHOD_CODES)
+        return default_codes

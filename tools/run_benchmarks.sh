@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmarks/bench_*.py, each printing its own ratio
+# against a baseline it measures in the same run, on a throwaway database.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+"$REPO_DIR/tools/ensure_system_packages.sh"
+"$REPO_DIR/tools/ensure_odoo.sh"
+"$REPO_DIR/tools/ensure_venv.sh"
+"$REPO_DIR/tools/ensure_postgres.sh"
+. "$PG_ENV_FILE"
+link_addon
+shopt -s nullglob
+benches=("$REPO_DIR"/benchmarks/bench_*.py)
+[ ${#benches[@]} -gt 0 ] || { echo "no benchmarks yet"; exit 0; }
+for bench in "${benches[@]}"; do
+    say "benchmark $(basename "$bench")"
+    ODOO_SRC="$ODOO_SRC" ADDONS_PATH="$(odoo_addons_path)" \
+        "$VENV_DIR/bin/python" "$bench"
+done
