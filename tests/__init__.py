@@ -1,1 +1,7 @@
-from . import test_provider_records
+from . import (
+    test_credentials_access,
+    test_provider_hooks,
+    test_provider_records,
+    test_simulator_harness,
+    test_zz_uninstall,
+)

@@ -1,0 +1,1 @@
+"""Loopback counterparts of the gateways (see harness.py). No Odoo imports."""

@@ -1,0 +1,24 @@
+from odoo.addons.payment.tests.common import PaymentCommon
+from odoo.addons.payment_latam.gateways.codes import PROVIDER_CODES
+
+
+class PaymentLatamCommon(PaymentCommon):
+    """PaymentCommon with Chilean defaults: CLP, integer amounts, a Chilean buyer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.currency_clp = cls._prepare_currency("CLP")
+        cls.currency_usd = cls._prepare_currency("USD")
+        cls.currency = cls.currency_clp
+        cls.amount = 15990
+        cls.chile = cls.env.ref("base.cl")
+        cls.ecuador = cls.env.ref("base.ec")
+        cls.partner.write({"country_id": cls.chile.id, "vat": "76086428-5"})
+        cls.latam_providers = {
+            code: cls.env.ref(f"payment_latam.payment_provider_{code}") for code in PROVIDER_CODES
+        }
+        cls.webpay = cls.latam_providers["webpay"]
+        cls.etpay = cls.latam_providers["etpay"]
+        cls.cajavecina = cls.latam_providers["cajavecina"]
+        cls.unicomer = cls.latam_providers["unicomer"]
