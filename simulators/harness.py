@@ -20,6 +20,7 @@ This module imports nothing from Odoo nor from the addon: it stands for the
 other side of the wire.
 """
 
+import contextlib
 import json
 import re
 import socket
@@ -297,7 +298,7 @@ class GatewaySimulator:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+            def log_message(self, format, *args):
                 pass  # the request log is the record; stderr noise helps nobody
 
             def _serve(self):
@@ -317,10 +318,8 @@ class GatewaySimulator:
                     response = Response.json({"error_message": f"simulator error: {error}"}, 500)
                 if response is None:
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):  # the client may be gone already
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 self.send_response(response.status)
                 for name, value in response.headers.items():

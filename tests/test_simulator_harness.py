@@ -148,8 +148,9 @@ class TestSimulatorHarness(BaseCase):
         port = self.gateway.port
         self.gateway.stop()
         self.assertFalse(self.gateway.running)
-        with self.assertRaises(ConnectionRefusedError), socket.create_connection(
-            ("127.0.0.1", port), timeout=CLIENT_TIMEOUT
+        with (
+            self.assertRaises(ConnectionRefusedError),
+            socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT),
         ):
             pass
         self.gateway.stop()  # stopping twice is harmless

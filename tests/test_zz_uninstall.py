@@ -34,7 +34,7 @@ class TestUninstallAndReinstall(BaseCase):
 
     def test_uninstall_then_reinstall(self):
         self._module_action("button_uninstall")
-        registry, cr = self._env()
+        _registry, cr = self._env()
         with cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             module = env["ir.module.module"].search([("name", "=", "payment_latam")])
@@ -51,7 +51,7 @@ class TestUninstallAndReinstall(BaseCase):
             )
 
         self._module_action("button_install")
-        registry, cr = self._env()
+        _registry, cr = self._env()
         with cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             for xmlid in PROVIDER_XMLIDS:
