@@ -16,6 +16,11 @@
         "data/payment_method_data.xml",
         "data/payment_provider_data.xml",  # needs the payment methods above
     ],
+    "assets": {
+        "web.assets_tests": [
+            "payment_latam/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,

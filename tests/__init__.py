@@ -1,4 +1,6 @@
 from . import (
+    test_checkout_page,
+    test_checkout_tour,
     test_credentials_access,
     test_provider_hooks,
     test_provider_records,

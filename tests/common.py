@@ -11,7 +11,7 @@ class PaymentLatamCommon(PaymentCommon):
         cls.currency_clp = cls._prepare_currency("CLP")
         cls.currency_usd = cls._prepare_currency("USD")
         cls.currency = cls.currency_clp
-        cls.amount = 15990
+        cls.amount = 15990.0  # a whole number of pesos, as a float like every Odoo amount
         cls.chile = cls.env.ref("base.cl")
         cls.ecuador = cls.env.ref("base.ec")
         cls.partner.write({"country_id": cls.chile.id, "vat": "76086428-5"})

@@ -1,0 +1,59 @@
+# Run by `make run` inside `odoo-bin shell` (env is given), every time: puts
+# the four providers in test mode against the loopback simulators and makes
+# sure the shop has CLP products. Idempotent.
+from odoo.addons.payment_latam.simulators.registry import DEMO_PORTS
+
+env = env  # noqa: F821 - provided by odoo-bin shell
+
+simulator_urls = {
+    "webpay": {"webpay_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['webpay']}"},
+    "etpay": {
+        "etpay_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['etpay']}",
+        "etpay_test_payment_page_url": f"http://127.0.0.1:{DEMO_PORTS['etpay']}",
+        "etpay_test_merchant_code": "cl_sandbox_tienda_demo",
+        "etpay_test_api_token": "demo-token-for-the-local-simulator-only",
+    },
+    "cajavecina": {},
+    "unicomer": {
+        "unicomer_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['unicomer']}/",
+        "unicomer_test_username": "recaudador.demo",
+        "unicomer_test_password": "demo-password-for-the-local-simulator-only",
+        "unicomer_test_idcommerce": "DEMO01",
+    },
+}
+for code, values in simulator_urls.items():
+    provider = env.ref(f"payment_latam.payment_provider_{code}")
+    # Unicomer is a back-office collection channel: never offered to shoppers.
+    provider.write({**values, "state": "test", "is_published": code != "unicomer"})
+
+clp = env.ref("base.CLP")
+products = [
+    ("LATAM-POLERA", "Polera de algodón orgánico", 12990),
+    ("LATAM-MOCHILA", "Mochila urbana impermeable", 34990),
+    ("LATAM-TERMO", "Termo de acero 1 L", 15990),
+]
+for default_code, name, price in products:
+    product = env["product.template"].search([("default_code", "=", default_code)], limit=1)
+    values = {"name": name, "list_price": price, "is_published": True, "sale_ok": True}
+    if product:
+        product.write(values)
+    else:
+        env["product.template"].create({**values, "default_code": default_code, "type": "consu"})
+
+# The demo portal shopper lives in Chile, where the three Chilean channels are offered.
+portal_partner = env.ref("base.partner_demo_portal", raise_if_not_found=False)
+if portal_partner:
+    portal_partner.write(
+        {"country_id": env.ref("base.cl").id, "vat": "11111111-1", "city": "Santiago"}
+    )
+
+env.cr.commit()
+print(
+    "demo shop configured:",
+    env.company.name,
+    env.company.currency_id.name,
+    [
+        (p.code, p.state)
+        for p in env["payment.provider"].search([("code", "in", list(simulator_urls))])
+    ],
+)
