@@ -5,5 +5,6 @@ from . import (
     test_provider_hooks,
     test_provider_records,
     test_simulator_harness,
+    test_translations,
     test_zz_uninstall,
 )
