@@ -1,10 +1,9 @@
 import polib
 
 from odoo.exceptions import ValidationError
+from odoo.tests import tagged
 from odoo.tools.misc import file_path
 from odoo.tools.translate import TranslationModuleReader
-
-from odoo.tests import tagged
 
 from odoo.addons.payment_latam.tests.common import PaymentLatamCommon
 
