@@ -16,4 +16,6 @@ company.write(
         "email": "ventas@tienda-demo.example",
     }
 )
+# Chilean Spanish from the start: modules installed later load it too.
+env["res.lang"]._activate_lang("es_CL")  # noqa: F821
 env.cr.commit()  # noqa: F821

@@ -47,6 +47,14 @@ if portal_partner:
         {"country_id": env.ref("base.cl").id, "vat": "11111111-1", "city": "Santiago"}
     )
 
+# Shoppers, cashiers and accountants read Chilean Spanish.
+spanish = env["res.lang"]._activate_lang("es_CL")
+for website in env["website"].search([]):
+    website.write({"language_ids": [(4, spanish.id)], "default_lang_id": spanish.id})
+(env.ref("base.user_admin").partner_id | (portal_partner or env["res.partner"])).write(
+    {"lang": "es_CL"}
+)
+
 env.cr.commit()
 print(
     "demo shop configured:",
