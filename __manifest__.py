@@ -13,8 +13,12 @@
     "data": [
         "security/ir.model.access.csv",
         "views/payment_provider_views.xml",
+        "views/payment_webpay_templates.xml",
+        "views/payment_transaction_views.xml",
+        "views/payment_status_templates.xml",
         "data/payment_method_data.xml",
-        "data/payment_provider_data.xml",  # needs the payment methods above
+        "data/payment_provider_data.xml",  # needs the payment methods and redirect forms above
+        "data/ir_cron_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,3 +1,2 @@
-# Inbound routes (gateway returns, webhooks, the BancoEstado webservice) land
-# here with their channel issues; each module only parses, verifies and hands
-# the data to the models.
+# Inbound routes: each module parses, verifies and hands the data to the models.
+from . import webpay

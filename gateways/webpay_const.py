@@ -14,3 +14,48 @@ DEFAULT_PAYMENT_METHOD_CODES = {"webpay"}
 
 # Settings a provider must have before it may leave test mode.
 PRODUCTION_SETTINGS = ("commerce_code", "api_key", "api_url")
+
+# REST API (Webpay Plus). v1.2 is the version every Transbank environment serves.
+API_PATH = "/rswebpaytransaction/api/webpay/v1.2"
+
+# Transbank's limits on the create call.
+BUY_ORDER_MAX_LENGTH = 26
+SESSION_ID_MAX_LENGTH = 61
+RETURN_URL_MAX_LENGTH = 256
+# Characters Transbank accepts in a buy order besides letters and digits.
+BUY_ORDER_SYMBOLS = "|_=&%.,~:/?[+!@()>-"
+
+# Seconds: connect, read. Transbank answers a commit in a few seconds; past
+# these the outcome is unknown and is resolved by asking the status.
+TIMEOUT = (5, 30)
+
+# A transaction is approved only when both hold.
+APPROVED_STATUS = "AUTHORIZED"
+APPROVED_RESPONSE_CODE = 0
+
+# Statuses after which no money will move for that token.
+FAILED_STATUSES = {"FAILED", "REVERSED", "NULLIFIED"}
+
+# payment_type_code → (kind, installments?) as Transbank documents them.
+PAYMENT_TYPES = {
+    "VD": "Redcompra debit",
+    "VN": "credit, no installments",
+    "VC": "credit in installments",
+    "SI": "3 interest-free installments",
+    "S2": "2 interest-free installments",
+    "NC": "N interest-free installments",
+    "VP": "prepaid",
+}
+
+# response_code of a rejected authorization → reason key (worded in the model).
+REJECTION_REASONS = {
+    -1: "rejected",
+    -2: "card_or_account",
+    -3: "transbank_error",
+    -4: "issuer_rejected",
+    -5: "fraud_risk",
+}
+
+# How long the shopper has on Transbank's form; a pending token older than
+# this (plus a margin) that Transbank still reports unpaid is abandoned.
+FORM_LIFETIME_MINUTES = 10

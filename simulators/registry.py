@@ -9,7 +9,9 @@ import importlib
 
 DEMO_PORTS = {"webpay": 8071, "etpay": 8072, "unicomer": 8073}
 
-SIMULATORS = {}
+SIMULATORS = {
+    "webpay": ("simulators.webpay", "WebpaySimulator"),
+}
 
 
 def load(name):

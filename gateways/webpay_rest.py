@@ -1,0 +1,212 @@
+"""Transbank Webpay Plus REST API: a small client and the return-URL rules.
+
+No Odoo imports: this module knows Transbank's protocol and nothing else.
+Outcomes the caller cannot know (timeout, dropped connection, 5xx, unreadable
+body) raise `WebpayUnknownOutcome`: they are resolved by asking the status,
+never by retrying a commit.
+"""
+
+import re
+from dataclasses import dataclass
+
+import requests
+
+from . import webpay_const as const
+
+_BUY_ORDER_CHARS = re.compile(r"^[A-Za-z0-9" + re.escape(const.BUY_ORDER_SYMBOLS) + r"]+$")
+
+
+class WebpayError(Exception):
+    """Base class of everything this client raises."""
+
+
+class WebpayUnknownOutcome(WebpayError):
+    """The call may or may not have taken effect at Transbank."""
+
+
+class WebpayRejected(WebpayError):
+    """Transbank answered the call with an error (HTTP 4xx)."""
+
+    def __init__(self, status_code, message):
+        super().__init__(f"HTTP {status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+
+
+def check_buy_order(buy_order):
+    """Return `buy_order` if Transbank accepts it, else raise ValueError."""
+    if not buy_order or len(buy_order) > const.BUY_ORDER_MAX_LENGTH:
+        raise ValueError(f"buy_order must have 1 to {const.BUY_ORDER_MAX_LENGTH} characters")
+    if not _BUY_ORDER_CHARS.match(buy_order):
+        raise ValueError("buy_order has characters Transbank does not accept")
+    return buy_order
+
+
+def clp_amount(amount):
+    """Return `amount` as the integer number of pesos Transbank expects."""
+    whole = round(amount)
+    if abs(amount - whole) > 1e-6 or whole <= 0:
+        raise ValueError(f"a CLP amount must be a positive whole number, got {amount}")
+    return int(whole)
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """What commit and status answer about one Webpay transaction."""
+
+    status: str
+    response_code: int | None
+    amount: int | None
+    buy_order: str
+    session_id: str
+    authorization_code: str
+    card_last4: str
+    payment_type_code: str
+    installments_number: int
+    installments_amount: int | None
+    transaction_date: str
+    accounting_date: str
+    vci: str
+    balance: int | None
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict) or "status" not in data:
+            raise WebpayUnknownOutcome("Transbank's answer has no transaction status")
+
+        def as_int(value):
+            if value in (None, ""):
+                return None
+            try:
+                return int(float(value))  # the SDKs send numbers as strings too
+            except (TypeError, ValueError) as error:
+                raise WebpayUnknownOutcome(f"unreadable number {value!r}") from error
+
+        card = data.get("card_detail") or {}
+        return cls(
+            status=str(data.get("status") or ""),
+            response_code=as_int(data.get("response_code")),
+            amount=as_int(data.get("amount")),
+            buy_order=str(data.get("buy_order") or ""),
+            session_id=str(data.get("session_id") or ""),
+            authorization_code=str(data.get("authorization_code") or ""),
+            card_last4=str(card.get("card_number") or "")[-4:],
+            payment_type_code=str(data.get("payment_type_code") or ""),
+            installments_number=as_int(data.get("installments_number")) or 0,
+            installments_amount=as_int(data.get("installments_amount")),
+            transaction_date=str(data.get("transaction_date") or ""),
+            accounting_date=str(data.get("accounting_date") or ""),
+            vci=str(data.get("vci") or ""),
+            balance=as_int(data.get("balance")),
+        )
+
+    @property
+    def approved(self):
+        return (
+            self.status == const.APPROVED_STATUS
+            and self.response_code == const.APPROVED_RESPONSE_CODE
+        )
+
+    @property
+    def failed(self):
+        return self.status in const.FAILED_STATUSES or (
+            self.response_code is not None
+            and self.response_code != const.APPROVED_RESPONSE_CODE
+            and self.status != "INITIALIZED"
+        )
+
+
+class WebpayClient:
+    """Webpay Plus calls against one base URL with one commerce code."""
+
+    def __init__(self, base_url, commerce_code, api_key, timeout=const.TIMEOUT, session=None):
+        self.base_url = base_url.rstrip("/") + const.API_PATH
+        self.headers = {
+            "Tbk-Api-Key-Id": commerce_code or "",
+            "Tbk-Api-Key-Secret": api_key or "",
+            "Content-Type": "application/json",
+        }
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def _call(self, method, path, payload=None):
+        try:
+            response = self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=payload,
+                headers=self.headers,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise WebpayUnknownOutcome(f"{type(error).__name__} calling Transbank") from error
+        if response.status_code >= 500:
+            raise WebpayUnknownOutcome(f"Transbank answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as error:
+            if response.status_code >= 400:
+                raise WebpayRejected(response.status_code, response.text[:200]) from error
+            raise WebpayUnknownOutcome("Transbank's answer is not JSON") from error
+        if response.status_code >= 400:
+            message = body.get("error_message") if isinstance(body, dict) else None
+            raise WebpayRejected(response.status_code, message or str(body)[:200])
+        return body
+
+    def create_transaction(self, buy_order, session_id, amount, return_url):
+        """Open a transaction; return (token, url of Transbank's payment form)."""
+        payload = {
+            "buy_order": check_buy_order(buy_order),
+            "session_id": session_id[: const.SESSION_ID_MAX_LENGTH],
+            "amount": clp_amount(amount),
+            "return_url": return_url,
+        }
+        if len(return_url) > const.RETURN_URL_MAX_LENGTH:
+            raise ValueError("return_url is longer than Transbank accepts")
+        body = self._call("POST", "/transactions", payload)
+        token, url = body.get("token"), body.get("url")
+        if not token or not url:
+            raise WebpayUnknownOutcome("Transbank's answer has no token or url")
+        return token, url
+
+    def commit_transaction(self, token):
+        """Confirm the transaction after the shopper's return (at most once per token)."""
+        return TransactionResult.from_json(self._call("PUT", f"/transactions/{token}"))
+
+    def transaction_status(self, token):
+        """Ask what Transbank knows of the transaction (valid for 7 days)."""
+        return TransactionResult.from_json(self._call("GET", f"/transactions/{token}"))
+
+
+# --- the return URL ---------------------------------------------------------
+
+RETURN_COMMIT = "commit"  # token_ws alone: the form finished, approved or not
+RETURN_ABORTED = "aborted"  # TBK_TOKEN: the shopper pressed "Anular"
+RETURN_TIMEOUT = "timeout"  # only TBK_ORDEN_COMPRA and TBK_ID_SESION
+RETURN_FORM_ERROR = "form_error"  # token_ws and TBK_TOKEN: error page on the form
+RETURN_INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class ReturnCase:
+    kind: str
+    token: str = ""
+    buy_order: str = ""
+    session_id: str = ""
+
+
+def classify_return(params):
+    """Tell which of Transbank's documented return cases `params` (GET or POST) is."""
+    token_ws = (params.get("token_ws") or "").strip()
+    tbk_token = (params.get("TBK_TOKEN") or "").strip()
+    buy_order = (params.get("TBK_ORDEN_COMPRA") or "").strip()
+    session_id = (params.get("TBK_ID_SESION") or "").strip()
+    if token_ws and tbk_token:
+        return ReturnCase(RETURN_FORM_ERROR, token_ws, buy_order, session_id)
+    if token_ws:
+        return ReturnCase(RETURN_COMMIT, token_ws)
+    if tbk_token:
+        return ReturnCase(RETURN_ABORTED, tbk_token, buy_order, session_id)
+    if buy_order and session_id:
+        return ReturnCase(RETURN_TIMEOUT, "", buy_order, session_id)
+    return ReturnCase(RETURN_INVALID)

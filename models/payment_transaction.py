@@ -1,0 +1,116 @@
+import psycopg2
+
+from odoo import api, fields, models
+
+from ..gateways import webpay_const
+from ..gateways.codes import WEBPAY
+from . import webpay_flow
+
+_LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
+_LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    # === Webpay: the voucher Transbank's validation asks merchants to show === #
+    webpay_session_id = fields.Char(string="Webpay Session", readonly=True, copy=False)
+    webpay_status = fields.Char(string="Webpay Status", readonly=True, copy=False)
+    webpay_response_code = fields.Integer(string="Webpay Response Code", readonly=True, copy=False)
+    webpay_authorization_code = fields.Char(string="Authorization Code", readonly=True, copy=False)
+    webpay_card_last4 = fields.Char(string="Card Number (last 4)", readonly=True, copy=False)
+    webpay_payment_type = fields.Selection(
+        string="Payment Type",
+        selection=[
+            ("VD", "Redcompra debit"),
+            ("VN", "Credit, no installments"),
+            ("VC", "Credit in installments"),
+            ("SI", "3 interest-free installments"),
+            ("S2", "2 interest-free installments"),
+            ("NC", "Interest-free installments"),
+            ("VP", "Prepaid"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    webpay_installments_number = fields.Integer(string="Installments", readonly=True, copy=False)
+    webpay_installments_amount = fields.Integer(
+        string="Installment Amount", readonly=True, copy=False
+    )
+    webpay_transaction_date = fields.Datetime(
+        string="Webpay Transaction Date", readonly=True, copy=False
+    )
+    webpay_accounting_date = fields.Char(
+        string="Webpay Accounting Date (MMDD)", readonly=True, copy=False
+    )
+    webpay_vci = fields.Char(string="Webpay VCI", readonly=True, copy=False)
+
+    # === BUSINESS METHODS: row lock === #
+
+    def _latam_lock(self, wait=True):
+        """Lock this transaction's row until the end of the database transaction.
+
+        Gateways repeat their notifications and shoppers double-submit: whoever
+        holds the lock acts, the others then see the new state. With `wait`,
+        a concurrent holder makes PostgreSQL raise a serialization failure once
+        it commits, and Odoo retries the request on a fresh snapshot. Without
+        it, return False at once when another transaction holds the row.
+        """
+        self.ensure_one()
+        if wait:
+            self.env.cr.execute(_LOCK, [self.id])
+        else:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(_LOCK_NOWAIT, [self.id])
+            except psycopg2.errors.LockNotAvailable:
+                return False
+        self.invalidate_recordset()
+        return True
+
+    # === BUSINESS METHODS: payment flow hooks === #
+
+    @api.model
+    def _compute_reference(self, provider_code, prefix=None, separator="-", **kwargs):
+        """Override of `payment`: a Webpay reference is Transbank's buy order (≤ 26 chars)."""
+        if provider_code != WEBPAY:
+            return super()._compute_reference(
+                provider_code, prefix=prefix, separator=separator, **kwargs
+            )
+
+        def compute_super(**values):
+            return super(PaymentTransaction, self)._compute_reference(provider_code, **values)
+
+        return webpay_flow.compute_reference(self, prefix, separator, compute_super, **kwargs)
+
+    def _get_specific_rendering_values(self, processing_values):
+        """Override of `payment`: open the payment at the gateway before redirecting."""
+        res = super()._get_specific_rendering_values(processing_values)
+        if self.provider_code == WEBPAY:
+            return webpay_flow.open_transaction(self)
+        return res
+
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        """Override of `payment`: find the transaction a gateway notification is about."""
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code == WEBPAY and len(tx) != 1:
+            return webpay_flow.find_transaction(self, notification_data)
+        return tx
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment`: apply a gateway notification to the transaction."""
+        res = super()._process_notification_data(notification_data)
+        if self.provider_code == WEBPAY:
+            webpay_flow.process_return(self, notification_data)
+        return res
+
+    @api.model
+    def _cron_webpay_check_pending(self):
+        """Settle Webpay payments whose outcome we did not see, by asking Transbank."""
+        return webpay_flow.check_pending(self)
+
+    def _webpay_payment_type_label(self):
+        self.ensure_one()
+        return dict(self._fields["webpay_payment_type"]._description_selection(self.env)).get(
+            self.webpay_payment_type, webpay_const.PAYMENT_TYPES.get(self.webpay_payment_type, "")
+        )
