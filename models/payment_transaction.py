@@ -58,11 +58,12 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         if wait:
-            self.env.cr.execute(_LOCK, [self.id])
+            # A conflict here is expected and retried by Odoo: not an error to log.
+            self.env.cr.execute(_LOCK, [self.id], log_exceptions=False)
         else:
             try:
                 with self.env.cr.savepoint(flush=False):
-                    self.env.cr.execute(_LOCK_NOWAIT, [self.id])
+                    self.env.cr.execute(_LOCK_NOWAIT, [self.id], log_exceptions=False)
             except psycopg2.errors.LockNotAvailable:
                 return False
         self.invalidate_recordset()
