@@ -80,7 +80,7 @@ class TestWebpayConcurrentReturns(BaseCase):
                         ),
                         env,
                     )
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            except Exception as error:  # reported by the assertion below
                 errors.append(error)
 
         threads = [threading.Thread(target=shopper_returns) for _ in range(PARALLEL_RETURNS)]
