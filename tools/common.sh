@@ -38,3 +38,15 @@ as_root() {
     else return 1
     fi
 }
+
+# Everything a command needs before it runs Odoo: system packages, the Odoo
+# source, the virtualenv, PostgreSQL (its PG* settings exported) and the link
+# that puts the addon on Odoo's addons path.
+prepare_odoo() {
+    "$REPO_DIR/tools/ensure_system_packages.sh"
+    "$REPO_DIR/tools/ensure_odoo.sh"
+    "$REPO_DIR/tools/ensure_venv.sh"
+    "$REPO_DIR/tools/ensure_postgres.sh"
+    . "$PG_ENV_FILE"
+    link_addon
+}

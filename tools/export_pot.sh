@@ -3,11 +3,7 @@
 # it into i18n/es.po (new terms arrive untranslated; gone terms are dropped).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-"$REPO_DIR/tools/ensure_odoo.sh"
-"$REPO_DIR/tools/ensure_venv.sh"
-"$REPO_DIR/tools/ensure_postgres.sh"
-. "$PG_ENV_FILE"
-link_addon
+prepare_odoo
 
 db="payment_latam_pot_$$"
 trap 'dropdb --if-exists "$db" >/dev/null 2>&1 || true' EXIT

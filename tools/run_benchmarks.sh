@@ -3,12 +3,7 @@
 # against a baseline it measures in the same run, on a throwaway database.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-"$REPO_DIR/tools/ensure_system_packages.sh"
-"$REPO_DIR/tools/ensure_odoo.sh"
-"$REPO_DIR/tools/ensure_venv.sh"
-"$REPO_DIR/tools/ensure_postgres.sh"
-. "$PG_ENV_FILE"
-link_addon
+prepare_odoo
 shopt -s nullglob
 benches=("$REPO_DIR"/benchmarks/bench_*.py)
 [ ${#benches[@]} -gt 0 ] || { echo "no benchmarks yet"; exit 0; }

@@ -6,12 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-"$REPO_DIR/tools/ensure_system_packages.sh"
-"$REPO_DIR/tools/ensure_odoo.sh"
-"$REPO_DIR/tools/ensure_venv.sh"
-"$REPO_DIR/tools/ensure_postgres.sh"
-. "$PG_ENV_FILE"
-link_addon
+prepare_odoo
 
 DEMO_DB=${DEMO_DB:-payment_latam_demo}
 HTTP_PORT=${HTTP_PORT:-8069}

@@ -4,12 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-"$REPO_DIR/tools/ensure_system_packages.sh"
-"$REPO_DIR/tools/ensure_odoo.sh"
-"$REPO_DIR/tools/ensure_venv.sh"
-"$REPO_DIR/tools/ensure_postgres.sh"
-. "$PG_ENV_FILE"
-link_addon
+prepare_odoo
 
 db="payment_latam_test_$(date +%Y%m%d%H%M%S)_$$"
 log=$(mktemp -t payment_latam_test.XXXXXX.log)
