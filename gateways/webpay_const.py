@@ -36,16 +36,10 @@ APPROVED_RESPONSE_CODE = 0
 # Statuses after which no money will move for that token.
 FAILED_STATUSES = {"FAILED", "REVERSED", "NULLIFIED"}
 
-# payment_type_code → (kind, installments?) as Transbank documents them.
-PAYMENT_TYPES = {
-    "VD": "Redcompra debit",
-    "VN": "credit, no installments",
-    "VC": "credit in installments",
-    "SI": "3 interest-free installments",
-    "S2": "2 interest-free installments",
-    "NC": "N interest-free installments",
-    "VP": "prepaid",
-}
+# payment_type_code values Transbank documents (labels live on the transaction field):
+# VD Redcompra debit, VN credit, VC credit in installments, SI/S2/NC interest-free
+# installments (3, 2, N), VP prepaid.
+PAYMENT_TYPE_CODES = frozenset({"VD", "VN", "VC", "SI", "S2", "NC", "VP"})
 
 # response_code of a rejected authorization → reason key (worded in the model).
 REJECTION_REASONS = {

@@ -2,7 +2,6 @@ import psycopg2
 
 from odoo import api, fields, models
 
-from ..gateways import webpay_const
 from ..gateways.codes import WEBPAY
 from . import webpay_flow
 
@@ -112,6 +111,5 @@ class PaymentTransaction(models.Model):
 
     def _webpay_payment_type_label(self):
         self.ensure_one()
-        return dict(self._fields["webpay_payment_type"]._description_selection(self.env)).get(
-            self.webpay_payment_type, webpay_const.PAYMENT_TYPES.get(self.webpay_payment_type, "")
-        )
+        labels = dict(self._fields["webpay_payment_type"]._description_selection(self.env))
+        return labels.get(self.webpay_payment_type, "")

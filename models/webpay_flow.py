@@ -110,6 +110,11 @@ def process_return(tx, data):
     if tx.state not in ("draft", "pending"):
         _logger.info("Webpay: %s already %s; return ignored", tx.reference, tx.state)
         return
+    if tx.state == "pending":
+        # A commit was already sent and its answer lost: sending it again would be
+        # a blind retry, and cancelling could drop a payment Transbank took.
+        resolve_with_status(tx)
+        return
     kind = data["kind"]
     if kind == rest.RETURN_ABORTED:
         tx._set_canceled(tx.env._("You cancelled the payment on Webpay. No payment was made."))
@@ -153,7 +158,13 @@ def resolve_with_status(tx, client=None, abandon_if_unpaid=False):
         set_unknown(tx)
         return
     except rest.WebpayRejected as error:
-        # Transbank keeps no payable state for this token (aborted, expired).
+        if error.status_code != 422:
+            # 401 and the like say nothing about the payment (our credentials,
+            # Transbank's gateway): still unknown, never a reason to cancel.
+            _logger.warning("Webpay: status of %s refused: %s", tx.reference, error)
+            set_unknown(tx)
+            return
+        # 422: Transbank keeps no payable state for this token (aborted, expired).
         _logger.info("Webpay: status of %s refused: %s", tx.reference, error)
         tx._set_canceled(tx.env._("The payment was not completed on Webpay. No payment was made."))
         return
@@ -189,7 +200,7 @@ def apply_result(tx, result):
             "webpay_authorization_code": result.authorization_code,
             "webpay_card_last4": result.card_last4,
             "webpay_payment_type": result.payment_type_code
-            if result.payment_type_code in const.PAYMENT_TYPES
+            if result.payment_type_code in const.PAYMENT_TYPE_CODES
             else False,
             "webpay_installments_number": result.installments_number,
             "webpay_installments_amount": result.installments_amount or 0,

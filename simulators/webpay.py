@@ -13,7 +13,6 @@ the browser back, as Transbank would after the shopper acted.
 import html
 import re
 import secrets
-import threading
 from datetime import datetime, timezone
 
 from .harness import GatewaySimulator, Response, route
@@ -45,12 +44,21 @@ class WebpaySimulator(GatewaySimulator):
         self.payment_type_code = "VN"
         self.installments_number = 0
         self._authorizations = 0
-        self._counter_lock = threading.Lock()
 
     # --- helpers ---
 
     def _error(self, status, message):
         return Response.json({"error_message": message}, status=status)
+
+    def _known_transaction(self, request, token):
+        """Return (transaction, None), or (None, the error Transbank answers)."""
+        refused = self._authenticate(request)
+        if refused:
+            return None, refused
+        tx = self.transactions.get(token)
+        if tx is None:
+            return None, self._error(422, "Invalid value for parameter: token")
+        return tx, None
 
     def _authenticate(self, request):
         code = request.header("Tbk-Api-Key-Id")
@@ -59,10 +67,9 @@ class WebpaySimulator(GatewaySimulator):
             return self._error(401, "Not Authorized")
         return None
 
-    def _next_authorization_code(self):
-        with self._counter_lock:
-            self._authorizations += 1
-            return f"{1213 + self._authorizations:06d}"
+    def _next_authorization_code(self):  # called under state_lock
+        self._authorizations += 1
+        return f"{1213 + self._authorizations:06d}"
 
     def _transaction_body(self, tx):
         body = {
@@ -122,13 +129,10 @@ class WebpaySimulator(GatewaySimulator):
 
     @route("PUT", API + r"/transactions/(?P<token>[^/]+)")
     def commit_transaction(self, request, token):
-        refused = self._authenticate(request)
-        if refused:
-            return refused
         with self.state_lock:
-            tx = self.transactions.get(token)
-            if tx is None:
-                return self._error(422, "Invalid value for parameter: token")
+            tx, refused = self._known_transaction(request, token)
+            if refused:
+                return refused
             tx["commits"] += 1
             if tx["decision"] is None:
                 return self._error(
@@ -164,13 +168,10 @@ class WebpaySimulator(GatewaySimulator):
 
     @route("GET", API + r"/transactions/(?P<token>[^/]+)")
     def transaction_status(self, request, token):
-        refused = self._authenticate(request)
-        if refused:
-            return refused
         with self.state_lock:
-            tx = self.transactions.get(token)
-            if tx is None:
-                return self._error(422, "Invalid value for parameter: token")
+            tx, refused = self._known_transaction(request, token)
+            if refused:
+                return refused
             if tx["decision"] in ("abort", "timeout", "form_error"):
                 return self._error(422, "Transaction has an invalid finished state: aborted")
             return Response.json(self._transaction_body(tx))

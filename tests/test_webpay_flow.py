@@ -171,8 +171,9 @@ class TestWebpayFlow(WebpayCommon):
             self._return(token_ws=tx.provider_reference)
             self.assertEqual(tx.state, "pending")
             self._return(token_ws=tx.provider_reference)  # the shopper refreshes
-        self.assertEqual(tx.state, "done")  # Transbank said "already committed"; status told
-        self.assertEqual(self.transbank.commits_of(tx.provider_reference), 2)
+        self.assertEqual(tx.state, "done")  # settled by status
+        # Never a blind retry: the refresh asked status, it did not commit again.
+        self.assertEqual(self.transbank.commits_of(tx.provider_reference), 1)
 
     def test_cron_cancels_abandoned_payments_and_leaves_fresh_ones(self):
         abandoned, _form = self._open_webpay_transaction(reference="ABANDONED")
@@ -189,6 +190,32 @@ class TestWebpayFlow(WebpayCommon):
         self._age(tx, minutes=30)
         self.transbank.inject_fault("status", times=0, status=500)
         with mute_logger("odoo.addons.payment_latam.models.webpay_flow"):
+            self.env["payment.transaction"]._cron_webpay_check_pending()
+        self.assertEqual(tx.state, "pending")
+
+    def test_abort_after_an_unknown_commit_does_not_cancel_a_taken_payment(self):
+        tx, _form = self._open_webpay_transaction()
+        self._shopper_decides(tx, "approve")
+        self.transbank.inject_fault("drop", path=r"/transactions/[^/]+$", after_handling=True)
+        with mute_logger("odoo.addons.payment_latam.models.webpay_flow"):
+            self._return(token_ws=tx.provider_reference)
+        self.assertEqual(tx.state, "pending")
+        self._return(
+            "POST",
+            TBK_TOKEN=tx.provider_reference,
+            TBK_ORDEN_COMPRA=tx.reference,
+            TBK_ID_SESION=tx.webpay_session_id,
+        )
+        self.assertEqual(tx.state, "done")
+
+    def test_refused_credentials_never_cancel_an_unknown_payment(self):
+        tx, _form = self._open_webpay_transaction()
+        self._shopper_decides(tx, "approve")
+        self.transbank.inject_fault("drop", path=r"/transactions/[^/]+$", after_handling=True)
+        with mute_logger("odoo.addons.payment_latam.models.webpay_flow"):
+            self._return(token_ws=tx.provider_reference)
+            self._age(tx, minutes=30)
+            self.provider.webpay_test_api_key = "rotated-by-mistake"  # Transbank answers 401
             self.env["payment.transaction"]._cron_webpay_check_pending()
         self.assertEqual(tx.state, "pending")
 
