@@ -7,6 +7,8 @@ PRODUCTION_API_URL = "https://webpay3g.transbank.cl"
 # Published by Transbank for its integration environment (developer docs and
 # official SDKs): not secrets, and useless outside integration.
 INTEGRATION_COMMERCE_CODE = "597055555532"
+# The integration commerce code set up for deferred capture (same key).
+INTEGRATION_DEFERRED_COMMERCE_CODE = "597055555540"
 INTEGRATION_API_KEY = "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C"
 
 SUPPORTED_CURRENCIES = ("CLP",)
@@ -35,6 +37,19 @@ APPROVED_RESPONSE_CODE = 0
 
 # Statuses after which no money will move for that token.
 FAILED_STATUSES = {"FAILED", "REVERSED", "NULLIFIED"}
+# A deferred authorization after its capture.
+CAPTURED_STATUS = "CAPTURED"
+# Statuses of a transaction some or all of whose money went back.
+REFUNDED_STATUSES = {"REVERSED", "NULLIFIED", "PARTIALLY_NULLIFIED"}
+
+# What a refund turned into; Transbank decides (a full refund within 3 hours
+# of the sale is a reversal, anything else a nullification).
+REFUND_REVERSED = "REVERSED"
+REFUND_NULLIFIED = "NULLIFIED"
+REFUND_TYPES = (REFUND_REVERSED, REFUND_NULLIFIED)
+# A refund whose answer was lost and that Transbank's status does not show
+# after this long did not happen.
+REFUND_SETTLE_MINUTES = 60
 
 # payment_type_code values Transbank documents (labels live on the transaction field):
 # VD Redcompra debit, VN credit, VC credit in installments, SI/S2/NC interest-free

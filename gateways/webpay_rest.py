@@ -50,6 +50,15 @@ def clp_amount(amount):
     return int(whole)
 
 
+def _as_int(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(float(value))  # the SDKs send numbers as strings too
+    except (TypeError, ValueError) as error:
+        raise WebpayUnknownOutcome(f"unreadable number {value!r}") from error
+
+
 @dataclass(frozen=True)
 class TransactionResult:
     """What commit and status answer about one Webpay transaction."""
@@ -74,30 +83,22 @@ class TransactionResult:
         if not isinstance(data, dict) or "status" not in data:
             raise WebpayUnknownOutcome("Transbank's answer has no transaction status")
 
-        def as_int(value):
-            if value in (None, ""):
-                return None
-            try:
-                return int(float(value))  # the SDKs send numbers as strings too
-            except (TypeError, ValueError) as error:
-                raise WebpayUnknownOutcome(f"unreadable number {value!r}") from error
-
         card = data.get("card_detail") or {}
         return cls(
             status=str(data.get("status") or ""),
-            response_code=as_int(data.get("response_code")),
-            amount=as_int(data.get("amount")),
+            response_code=_as_int(data.get("response_code")),
+            amount=_as_int(data.get("amount")),
             buy_order=str(data.get("buy_order") or ""),
             session_id=str(data.get("session_id") or ""),
             authorization_code=str(data.get("authorization_code") or ""),
             card_last4=str(card.get("card_number") or "")[-4:],
             payment_type_code=str(data.get("payment_type_code") or ""),
-            installments_number=as_int(data.get("installments_number")) or 0,
-            installments_amount=as_int(data.get("installments_amount")),
+            installments_number=_as_int(data.get("installments_number")) or 0,
+            installments_amount=_as_int(data.get("installments_amount")),
             transaction_date=str(data.get("transaction_date") or ""),
             accounting_date=str(data.get("accounting_date") or ""),
             vci=str(data.get("vci") or ""),
-            balance=as_int(data.get("balance")),
+            balance=_as_int(data.get("balance")),
         )
 
     @property
@@ -114,6 +115,63 @@ class TransactionResult:
             and self.response_code != const.APPROVED_RESPONSE_CODE
             and self.status != "INITIALIZED"
         )
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """Transbank's answer to a refund: it alone decides reversal or nullification."""
+
+    type: str
+    authorization_code: str
+    authorization_date: str
+    nullified_amount: int | None
+    balance: int | None
+    response_code: int | None
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict) or data.get("type") not in const.REFUND_TYPES:
+            raise WebpayUnknownOutcome("Transbank's refund answer has no known type")
+        return cls(
+            type=data["type"],
+            authorization_code=str(data.get("authorization_code") or ""),
+            authorization_date=str(data.get("authorization_date") or ""),
+            nullified_amount=_as_int(data.get("nullified_amount")),
+            balance=_as_int(data.get("balance")),
+            response_code=_as_int(data.get("response_code")),
+        )
+
+    @property
+    def accepted(self):
+        # A reversal answers only its type; a nullification carries a response code.
+        if self.type == const.REFUND_REVERSED:
+            return self.response_code in (None, const.APPROVED_RESPONSE_CODE)
+        return self.response_code == const.APPROVED_RESPONSE_CODE
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    """Transbank's answer to a deferred capture."""
+
+    authorization_code: str
+    authorization_date: str
+    captured_amount: int | None
+    response_code: int | None
+
+    @classmethod
+    def from_json(cls, data):
+        if not isinstance(data, dict) or "response_code" not in data:
+            raise WebpayUnknownOutcome("Transbank's capture answer has no response code")
+        return cls(
+            authorization_code=str(data.get("authorization_code") or ""),
+            authorization_date=str(data.get("authorization_date") or ""),
+            captured_amount=_as_int(data.get("captured_amount")),
+            response_code=_as_int(data.get("response_code")),
+        )
+
+    @property
+    def accepted(self):
+        return self.response_code == const.APPROVED_RESPONSE_CODE
 
 
 class WebpayClient:
@@ -176,6 +234,20 @@ class WebpayClient:
     def transaction_status(self, token):
         """Ask what Transbank knows of the transaction (valid for 7 days)."""
         return TransactionResult.from_json(self._call("GET", f"/transactions/{token}"))
+
+    def refund_transaction(self, token, amount):
+        """Give back `amount` of a paid (or only authorized) transaction."""
+        body = self._call("POST", f"/transactions/{token}/refunds", {"amount": clp_amount(amount)})
+        return RefundResult.from_json(body)
+
+    def capture_transaction(self, token, buy_order, authorization_code, amount):
+        """Capture a deferred-capture authorization (once per authorization)."""
+        payload = {
+            "buy_order": buy_order,
+            "authorization_code": authorization_code,
+            "capture_amount": clp_amount(amount),
+        }
+        return CaptureResult.from_json(self._call("PUT", f"/transactions/{token}/capture", payload))
 
 
 # --- the return URL ---------------------------------------------------------

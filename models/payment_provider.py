@@ -150,7 +150,38 @@ class PaymentProvider(models.Model):
                 missing.append(self._fields[field_name].get_description(self.env)["string"])
         return missing
 
+    # === COMPUTE METHODS === #
+
+    def _compute_feature_support_fields(self):
+        """Override of `payment`: Webpay refunds (in part too) and captures deferred sales."""
+        res = super()._compute_feature_support_fields()
+        self.filtered(lambda provider: provider.code == WEBPAY).update(
+            {
+                # Transbank captures an authorization once: no partial captures.
+                "support_manual_capture": "full_only",
+                "support_refund": "partial",
+            }
+        )
+        return res
+
     # === BUSINESS METHODS === #
+
+    def _webpay_commerce_code(self):
+        """Return the commerce code Webpay calls use.
+
+        Deferred capture is a property of the commerce code at Transbank. In test
+        mode, a provider capturing manually with Transbank's default integration
+        code uses the integration code set up for deferred capture instead.
+        """
+        self.ensure_one()
+        code = self._latam_setting("commerce_code")
+        if (
+            self.state == "test"
+            and self.capture_manually
+            and code == webpay_const.INTEGRATION_COMMERCE_CODE
+        ):
+            return webpay_const.INTEGRATION_DEFERRED_COMMERCE_CODE
+        return code
 
     def _latam_setting(self, name):
         """Return setting `name` for the environment the provider is in.

@@ -3,7 +3,7 @@ import psycopg2
 from odoo import api, fields, models
 
 from ..gateways.codes import WEBPAY
-from . import webpay_flow
+from . import webpay_after_sale, webpay_flow
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
 _LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
@@ -43,6 +43,38 @@ class PaymentTransaction(models.Model):
         string="Webpay Accounting Date (MMDD)", readonly=True, copy=False
     )
     webpay_vci = fields.Char(string="Webpay VCI", readonly=True, copy=False)
+    # === Webpay: after the sale === #
+    webpay_capture_deferred = fields.Boolean(
+        string="Webpay Deferred Capture",
+        help="Transbank authorized this payment; the money moves once it is captured.",
+        readonly=True,
+        copy=False,
+    )
+    webpay_capture_date = fields.Datetime(string="Webpay Capture Date", readonly=True, copy=False)
+    webpay_refund_type = fields.Selection(
+        string="Refund Type",
+        selection=[
+            ("REVERSED", "Reversal (the sale is undone)"),
+            ("NULLIFIED", "Nullification"),
+        ],
+        help="Transbank decides: a full refund within three hours of the sale is a reversal; "
+        "anything else is a nullification.",
+        readonly=True,
+        copy=False,
+    )
+    webpay_balance = fields.Integer(
+        string="Balance Left",
+        help="Pesos of the sale Transbank still holds after this refund.",
+        readonly=True,
+        copy=False,
+    )
+    webpay_pending_operation = fields.Selection(
+        string="Unconfirmed Operation",
+        selection=[("capture", "Capture"), ("void", "Void")],
+        help="Sent to Transbank without an answer; Odoo asks Transbank's status to settle it.",
+        readonly=True,
+        copy=False,
+    )
 
     # === BUSINESS METHODS: row lock === #
 
@@ -104,10 +136,33 @@ class PaymentTransaction(models.Model):
             webpay_flow.process_return(self, notification_data)
         return res
 
+    def _send_refund_request(self, amount_to_refund=None):
+        """Override of `payment`: refund through Transbank (reversal or nullification)."""
+        refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
+        if self.provider_code == WEBPAY:
+            webpay_after_sale.refund(self, refund_tx)
+        return refund_tx
+
+    def _send_capture_request(self, amount_to_capture=None):
+        """Override of `payment`: capture a deferred Webpay authorization."""
+        child_capture_tx = super()._send_capture_request(amount_to_capture=amount_to_capture)
+        if self.provider_code == WEBPAY:
+            webpay_after_sale.capture(self)
+        return child_capture_tx
+
+    def _send_void_request(self, amount_to_void=None):
+        """Override of `payment`: release a deferred Webpay authorization."""
+        child_void_tx = super()._send_void_request(amount_to_void=amount_to_void)
+        if self.provider_code == WEBPAY:
+            webpay_after_sale.void(self)
+        return child_void_tx
+
     @api.model
     def _cron_webpay_check_pending(self):
-        """Settle Webpay payments whose outcome we did not see, by asking Transbank."""
-        return webpay_flow.check_pending(self)
+        """Settle Webpay operations whose outcome we did not see, by asking Transbank."""
+        settled = webpay_flow.check_pending(self)
+        webpay_after_sale.check_unsettled(self)
+        return settled
 
     def _webpay_payment_type_label(self):
         self.ensure_one()

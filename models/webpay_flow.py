@@ -26,7 +26,7 @@ STATUS_WINDOW = timedelta(days=7)
 def client_for(provider):
     return rest.WebpayClient(
         provider._latam_setting("api_url") or "",
-        provider._latam_setting("commerce_code"),
+        provider._webpay_commerce_code(),
         provider._latam_setting("api_key"),
     )
 
@@ -81,7 +81,13 @@ def open_transaction(tx):
         raise ValidationError(
             tx.env._("Webpay could not be reached. No payment was made; please try again.")
         ) from error
-    tx.write({"provider_reference": token, "webpay_session_id": session_id})
+    tx.write(
+        {
+            "provider_reference": token,
+            "webpay_session_id": session_id,
+            "webpay_capture_deferred": tx.provider_id.capture_manually,
+        }
+    )
     return {"api_url": url, "token_ws": token}
 
 
@@ -179,7 +185,7 @@ def resolve_with_status(tx, client=None, abandon_if_unpaid=False):
     apply_result(tx, result)
 
 
-def _transaction_date(value):
+def transbank_datetime(value):
     if not value:
         return False
     try:
@@ -204,7 +210,7 @@ def apply_result(tx, result):
             else False,
             "webpay_installments_number": result.installments_number,
             "webpay_installments_amount": result.installments_amount or 0,
-            "webpay_transaction_date": _transaction_date(result.transaction_date),
+            "webpay_transaction_date": transbank_datetime(result.transaction_date),
             "webpay_accounting_date": result.accounting_date,
             "webpay_vci": result.vci,
         }
@@ -233,7 +239,9 @@ def apply_result(tx, result):
         )
         if redcompra:
             tx.payment_method_id = redcompra
-    if result.approved:
+    if result.approved and tx.webpay_capture_deferred:
+        tx._set_authorized()
+    elif result.approved:
         tx._set_done()
     elif result.failed:
         tx._set_error(rejection_message(tx, result.response_code))

@@ -26,6 +26,14 @@ INTEGRATION_CREDENTIALS = {
     "597055555540": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
 }
 
+# Commerce codes whose authorizations wait for a capture (integration's deferred one).
+DEFERRED_CAPTURE_CODES = {"597055555540"}
+REVERSAL_WINDOW = 3 * 3600  # a full refund this soon after the sale is a reversal
+NULLIFICATION_WINDOW = 90 * 86400
+CAPTURE_WINDOW = 7 * 86400
+NO_PARTIAL_REFUND_TYPES = {"VD", "VP"}  # debit and prepaid: nullified in full only
+INSTALLMENT_TYPES = {"VC", "SI", "S2", "NC"}  # Transbank's error 53 on a partial refund
+
 OUTCOMES = ("approve", "reject", "abort", "timeout", "form_error")
 _BUY_ORDER = re.compile(r"^[A-Za-z0-9|_=&%.,~:/?\[+!@()>-]{1,26}$")
 
@@ -71,6 +79,25 @@ class WebpaySimulator(GatewaySimulator):
         self._authorizations += 1
         return f"{1213 + self._authorizations:06d}"
 
+    def _iso_now(self):
+        return datetime.fromtimestamp(self.clock.now(), timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.000Z"
+        )
+
+    def _amount_of(self, request, key):
+        try:
+            amount = request.json().get(key)
+        except (ValueError, AttributeError):
+            return None
+        if isinstance(amount, str):
+            try:
+                amount = float(amount)
+            except ValueError:
+                return None
+        if not isinstance(amount, int | float) or amount <= 0 or amount != int(amount):
+            return None
+        return int(amount)
+
     def _transaction_body(self, tx):
         body = {
             "vci": tx.get("vci", ""),
@@ -88,6 +115,8 @@ class WebpaySimulator(GatewaySimulator):
         }
         if tx.get("installments_amount") is not None:
             body["installments_amount"] = tx["installments_amount"]
+        if tx.get("balance") is not None:
+            body["balance"] = tx["balance"]
         return body
 
     # --- REST API ---
@@ -146,9 +175,8 @@ class WebpaySimulator(GatewaySimulator):
                 return self._error(422, "Invalid status '1' for transaction while authorizing")
             tx["committed"] = True
             now = self.clock.now()
-            tx["transaction_date"] = datetime.fromtimestamp(now, timezone.utc).strftime(
-                "%Y-%m-%dT%H:%M:%S.000Z"
-            )
+            tx["committed_at"] = now
+            tx["transaction_date"] = self._iso_now()
             tx["accounting_date"] = datetime.fromtimestamp(now, timezone.utc).strftime("%m%d")
             tx["card_number"] = TEST_CARD_LAST4
             tx["payment_type_code"] = self.payment_type_code
@@ -175,6 +203,85 @@ class WebpaySimulator(GatewaySimulator):
             if tx["decision"] in ("abort", "timeout", "form_error"):
                 return self._error(422, "Transaction has an invalid finished state: aborted")
             return Response.json(self._transaction_body(tx))
+
+    @route("POST", API + r"/transactions/(?P<token>[^/]+)/refunds")
+    def refund_transaction(self, request, token):
+        with self.state_lock:
+            tx, refused = self._known_transaction(request, token)
+            if refused:
+                return refused
+            amount = self._amount_of(request, "amount")
+            if amount is None:
+                return self._error(422, "Invalid value for parameter: amount")
+            if tx["status"] not in ("AUTHORIZED", "CAPTURED", "PARTIALLY_NULLIFIED"):
+                return self._error(422, f"Invalid status '{tx['status']}' for refund")
+            balance = tx["balance"] if tx.get("balance") is not None else tx["amount"]
+            if amount > balance:
+                return self._error(422, "The amount to refund is greater than the balance")
+            age = self.clock.now() - tx["committed_at"]
+            untouched = tx.get("balance") is None and amount == tx["amount"]
+            deferred = tx["commerce_code"] in DEFERRED_CAPTURE_CODES
+            if untouched and (
+                (deferred and tx["status"] == "AUTHORIZED") or age <= REVERSAL_WINDOW
+            ):
+                tx.update(status="REVERSED", balance=0)
+                return Response.json({"type": "REVERSED"})
+            if age > NULLIFICATION_WINDOW:
+                return self._error(422, "The transaction is too old to be nullified")
+            if amount < balance and tx["payment_type_code"] in NO_PARTIAL_REFUND_TYPES:
+                return self._error(422, "Debit and prepaid sales can only be nullified in full")
+            if amount < balance and tx["payment_type_code"] in INSTALLMENT_TYPES:
+                return self._error(422, "53: partial nullification of an installment sale")
+            balance -= amount
+            tx.update(
+                status="NULLIFIED" if balance == 0 else "PARTIALLY_NULLIFIED", balance=balance
+            )
+            return Response.json(
+                {
+                    "type": "NULLIFIED",
+                    "authorization_code": self._next_authorization_code(),
+                    "authorization_date": self._iso_now(),
+                    "nullified_amount": amount,
+                    "balance": balance,
+                    "response_code": 0,
+                }
+            )
+
+    @route("PUT", API + r"/transactions/(?P<token>[^/]+)/capture")
+    def capture_transaction(self, request, token):
+        with self.state_lock:
+            tx, refused = self._known_transaction(request, token)
+            if refused:
+                return refused
+            if tx["commerce_code"] not in DEFERRED_CAPTURE_CODES:
+                return self._error(422, "The commerce code does not capture deferred")
+            if tx["status"] == "CAPTURED":
+                return self._error(422, "The transaction was already captured")
+            if tx["status"] != "AUTHORIZED":
+                return self._error(422, f"Invalid status '{tx['status']}' for capture")
+            try:
+                payload = request.json()
+            except ValueError:
+                return self._error(400, "Invalid JSON")
+            if (
+                payload.get("buy_order") != tx["buy_order"]
+                or str(payload.get("authorization_code")) != tx["authorization_code"]
+            ):
+                return self._error(422, "buy_order or authorization_code do not match")
+            amount = self._amount_of(request, "capture_amount")
+            if amount is None or amount > tx["amount"]:
+                return self._error(422, "Invalid value for parameter: capture_amount")
+            if self.clock.now() - tx["committed_at"] > CAPTURE_WINDOW:
+                return self._error(422, "The authorization expired")
+            tx.update(status="CAPTURED", captured_amount=amount)
+            return Response.json(
+                {
+                    "authorization_code": tx["authorization_code"],
+                    "authorization_date": self._iso_now(),
+                    "captured_amount": amount,
+                    "response_code": 0,
+                }
+            )
 
     # --- the payment form the browser is sent to ---
 

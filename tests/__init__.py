@@ -6,6 +6,7 @@ from . import (
     test_provider_records,
     test_simulator_harness,
     test_translations,
+    test_webpay_after_sale,
     test_webpay_concurrency,
     test_webpay_flow,
     test_zz_uninstall,

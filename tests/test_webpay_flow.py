@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -218,11 +216,3 @@ class TestWebpayFlow(WebpayCommon):
             self.provider.webpay_test_api_key = "rotated-by-mistake"  # Transbank answers 401
             self.env["payment.transaction"]._cron_webpay_check_pending()
         self.assertEqual(tx.state, "pending")
-
-    def _age(self, tx, minutes):
-        tx.flush_recordset()
-        self.env.cr.execute(
-            "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
-            [tx.create_date - timedelta(minutes=minutes), tx.id],
-        )
-        tx.invalidate_recordset(["create_date"])

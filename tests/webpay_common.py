@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 from odoo.addons.payment_latam.simulators.webpay import WebpaySimulator
 from odoo.addons.payment_latam.tests.common import PaymentLatamCommon
@@ -45,3 +47,18 @@ class WebpayCommon(PaymentHttpCommon, PaymentLatamCommon):
 
     def _commit_calls(self):
         return len(self.transbank.requests_to(r"/transactions/[^/]+$", method="PUT"))
+
+    def _paid_transaction(self, reference="WP-PAID-1", outcome="approve"):
+        """A Webpay payment the shopper approved and Odoo committed."""
+        tx, _form = self._open_webpay_transaction(reference=reference)
+        self._shopper_decides(tx, outcome)
+        self._return(token_ws=tx.provider_reference)
+        return tx
+
+    def _age(self, tx, minutes):
+        tx.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
+            [tx.create_date - timedelta(minutes=minutes), tx.id],
+        )
+        tx.invalidate_recordset(["create_date"])
