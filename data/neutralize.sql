@@ -3,6 +3,8 @@
 UPDATE payment_provider
    SET webpay_prod_commerce_code = NULL,
        webpay_prod_api_key = NULL,
+       webpay_prod_oneclick_commerce_code = NULL,
+       webpay_prod_oneclick_api_key = NULL,
        etpay_test_api_token = NULL,
        etpay_prod_merchant_code = NULL,
        etpay_prod_api_token = NULL,

@@ -14,8 +14,19 @@ INTEGRATION_API_KEY = "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D
 SUPPORTED_CURRENCIES = ("CLP",)
 DEFAULT_PAYMENT_METHOD_CODES = {"webpay"}
 
+# Oneclick Mall (saved cards): a mall commerce code and the store that sells.
+INTEGRATION_ONECLICK_COMMERCE_CODE = "597055555541"
+INTEGRATION_ONECLICK_STORE_CODE = "597055555542"
+ONECLICK_API_PATH = "/rswebpaytransaction/api/oneclick/v1.2"
+# Transbank's limits on an inscription.
+ONECLICK_USERNAME_MAX_LENGTH = 40
+ONECLICK_EMAIL_MAX_LENGTH = 100
+ONECLICK_RESPONSE_URL_MAX_LENGTH = 255
+
 # Settings a provider must have before it may leave test mode.
 PRODUCTION_SETTINGS = ("commerce_code", "api_key", "api_url")
+# ... and before it may save cards (Oneclick Mall) in production.
+ONECLICK_PRODUCTION_SETTINGS = ("oneclick_commerce_code", "oneclick_store_code", "oneclick_api_key")
 
 # REST API (Webpay Plus). v1.2 is the version every Transbank environment serves.
 API_PATH = "/rswebpaytransaction/api/webpay/v1.2"

@@ -50,7 +50,7 @@ def clp_amount(amount):
     return int(whole)
 
 
-def _as_int(value):
+def parse_int(value):
     if value in (None, ""):
         return None
     try:
@@ -86,19 +86,19 @@ class TransactionResult:
         card = data.get("card_detail") or {}
         return cls(
             status=str(data.get("status") or ""),
-            response_code=_as_int(data.get("response_code")),
-            amount=_as_int(data.get("amount")),
+            response_code=parse_int(data.get("response_code")),
+            amount=parse_int(data.get("amount")),
             buy_order=str(data.get("buy_order") or ""),
             session_id=str(data.get("session_id") or ""),
             authorization_code=str(data.get("authorization_code") or ""),
             card_last4=str(card.get("card_number") or "")[-4:],
             payment_type_code=str(data.get("payment_type_code") or ""),
-            installments_number=_as_int(data.get("installments_number")) or 0,
-            installments_amount=_as_int(data.get("installments_amount")),
+            installments_number=parse_int(data.get("installments_number")) or 0,
+            installments_amount=parse_int(data.get("installments_amount")),
             transaction_date=str(data.get("transaction_date") or ""),
             accounting_date=str(data.get("accounting_date") or ""),
             vci=str(data.get("vci") or ""),
-            balance=_as_int(data.get("balance")),
+            balance=parse_int(data.get("balance")),
         )
 
     @property
@@ -136,9 +136,9 @@ class RefundResult:
             type=data["type"],
             authorization_code=str(data.get("authorization_code") or ""),
             authorization_date=str(data.get("authorization_date") or ""),
-            nullified_amount=_as_int(data.get("nullified_amount")),
-            balance=_as_int(data.get("balance")),
-            response_code=_as_int(data.get("response_code")),
+            nullified_amount=parse_int(data.get("nullified_amount")),
+            balance=parse_int(data.get("balance")),
+            response_code=parse_int(data.get("response_code")),
         )
 
     @property
@@ -165,8 +165,8 @@ class CaptureResult:
         return cls(
             authorization_code=str(data.get("authorization_code") or ""),
             authorization_date=str(data.get("authorization_date") or ""),
-            captured_amount=_as_int(data.get("captured_amount")),
-            response_code=_as_int(data.get("response_code")),
+            captured_amount=parse_int(data.get("captured_amount")),
+            response_code=parse_int(data.get("response_code")),
         )
 
     @property
@@ -177,8 +177,10 @@ class CaptureResult:
 class WebpayClient:
     """Webpay Plus calls against one base URL with one commerce code."""
 
+    api_path = const.API_PATH
+
     def __init__(self, base_url, commerce_code, api_key, timeout=const.TIMEOUT, session=None):
-        self.base_url = base_url.rstrip("/") + const.API_PATH
+        self.base_url = base_url.rstrip("/") + self.api_path
         self.headers = {
             "Tbk-Api-Key-Id": commerce_code or "",
             "Tbk-Api-Key-Secret": api_key or "",
@@ -200,6 +202,8 @@ class WebpayClient:
             raise WebpayUnknownOutcome(f"{type(error).__name__} calling Transbank") from error
         if response.status_code >= 500:
             raise WebpayUnknownOutcome(f"Transbank answered HTTP {response.status_code}")
+        if response.status_code == 204:  # e.g. a deleted inscription: nothing to read
+            return {}
         try:
             body = response.json()
         except ValueError as error:

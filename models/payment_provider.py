@@ -51,6 +51,32 @@ class PaymentProvider(models.Model):
         string="Webpay Production API URL", default=webpay_const.PRODUCTION_API_URL
     )
 
+    # Oneclick Mall: saved cards. A mall commerce code of its own and the store selling.
+    webpay_test_oneclick_commerce_code = fields.Char(
+        string="Oneclick Test Mall Commerce Code",
+        default=webpay_const.INTEGRATION_ONECLICK_COMMERCE_CODE,
+        groups=ADMIN_ONLY,
+    )
+    webpay_test_oneclick_store_code = fields.Char(
+        string="Oneclick Test Store Commerce Code",
+        default=webpay_const.INTEGRATION_ONECLICK_STORE_CODE,
+        groups=ADMIN_ONLY,
+    )
+    webpay_test_oneclick_api_key = fields.Char(
+        string="Oneclick Test API Key Secret",
+        default=webpay_const.INTEGRATION_API_KEY,
+        groups=ADMIN_ONLY,
+    )
+    webpay_prod_oneclick_commerce_code = fields.Char(
+        string="Oneclick Production Mall Commerce Code", groups=ADMIN_ONLY
+    )
+    webpay_prod_oneclick_store_code = fields.Char(
+        string="Oneclick Production Store Commerce Code", groups=ADMIN_ONLY
+    )
+    webpay_prod_oneclick_api_key = fields.Char(
+        string="Oneclick Production API Key Secret", groups=ADMIN_ONLY
+    )
+
     # === ETpay === #
     etpay_test_merchant_code = fields.Char(string="ETpay Sandbox Merchant Code", groups=ADMIN_ONLY)
     etpay_test_api_token = fields.Char(string="ETpay Sandbox API Token", groups=ADMIN_ONLY)
@@ -123,7 +149,7 @@ class PaymentProvider(models.Model):
 
     # === CONSTRAINT METHODS === #
 
-    @api.constrains("state")
+    @api.constrains("state", "allow_tokenization")
     def _check_latam_production_settings(self):
         """A provider going live must carry the merchant's own production settings."""
         for provider in self.sudo().filtered(lambda p: p.state == "enabled"):
@@ -142,7 +168,10 @@ class PaymentProvider(models.Model):
     def _latam_missing_production_settings(self):
         """Return the labels of the empty production settings of this provider."""
         self.ensure_one()
-        required = getattr(CONSTANTS_BY_CODE.get(self.code), "PRODUCTION_SETTINGS", ())
+        constants = CONSTANTS_BY_CODE.get(self.code)
+        required = getattr(constants, "PRODUCTION_SETTINGS", ())
+        if self.allow_tokenization:
+            required += getattr(constants, "ONECLICK_PRODUCTION_SETTINGS", ())
         missing = []
         for setting in required:
             field_name = f"{self.code}_prod_{setting}"
@@ -160,6 +189,7 @@ class PaymentProvider(models.Model):
                 # Transbank captures an authorization once: no partial captures.
                 "support_manual_capture": "full_only",
                 "support_refund": "partial",
+                "support_tokenization": True,  # Oneclick Mall
             }
         )
         return res

@@ -3,7 +3,7 @@ import psycopg2
 from odoo import api, fields, models
 
 from ..gateways.codes import WEBPAY
-from . import webpay_after_sale, webpay_flow
+from . import webpay_after_sale, webpay_flow, webpay_oneclick
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
 _LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
@@ -43,6 +43,20 @@ class PaymentTransaction(models.Model):
         string="Webpay Accounting Date (MMDD)", readonly=True, copy=False
     )
     webpay_vci = fields.Char(string="Webpay VCI", readonly=True, copy=False)
+    webpay_product = fields.Selection(
+        string="Webpay Product",
+        selection=[("plus", "Webpay Plus"), ("oneclick", "Oneclick Mall (saved card)")],
+        default="plus",
+        readonly=True,
+        copy=False,
+    )
+    # === Webpay Oneclick Mall: the inscription and the store that sold === #
+    webpay_inscription_token = fields.Char(
+        string="Oneclick Inscription Token", readonly=True, copy=False, index="btree_not_null"
+    )
+    webpay_oneclick_username = fields.Char(string="Oneclick Username", readonly=True, copy=False)
+    webpay_store_code = fields.Char(string="Store Commerce Code", readonly=True, copy=False)
+    webpay_store_buy_order = fields.Char(string="Store Buy Order", readonly=True, copy=False)
     # === Webpay: after the sale === #
     webpay_capture_deferred = fields.Boolean(
         string="Webpay Deferred Capture",
@@ -118,6 +132,8 @@ class PaymentTransaction(models.Model):
     def _get_specific_rendering_values(self, processing_values):
         """Override of `payment`: open the payment at the gateway before redirecting."""
         res = super()._get_specific_rendering_values(processing_values)
+        if self.provider_code == WEBPAY and webpay_oneclick.wants_inscription(self):
+            return webpay_oneclick.start_inscription(self)
         if self.provider_code == WEBPAY:
             return webpay_flow.open_transaction(self)
         return res
@@ -126,6 +142,10 @@ class PaymentTransaction(models.Model):
         """Override of `payment`: find the transaction a gateway notification is about."""
         tx = super()._get_tx_from_notification_data(provider_code, notification_data)
         if provider_code == WEBPAY and len(tx) != 1:
+            if notification_data.get("kind") == webpay_oneclick.INSCRIPTION_RETURN:
+                return webpay_oneclick.find_inscription_transaction(
+                    self, notification_data.get("token")
+                )
             return webpay_flow.find_transaction(self, notification_data)
         return tx
 
@@ -133,7 +153,19 @@ class PaymentTransaction(models.Model):
         """Override of `payment`: apply a gateway notification to the transaction."""
         res = super()._process_notification_data(notification_data)
         if self.provider_code == WEBPAY:
-            webpay_flow.process_return(self, notification_data)
+            if notification_data.get("kind") == webpay_oneclick.INSCRIPTION_RETURN:
+                webpay_oneclick.finish_inscription(self)
+            else:
+                webpay_flow.process_return(self, notification_data)
+        return res
+
+    def _send_payment_request(self):
+        """Override of `payment`: charge a saved card (Oneclick Mall) server side."""
+        res = super()._send_payment_request()
+        if self.provider_code == WEBPAY:
+            self._latam_lock()
+            if self.state == "draft":
+                webpay_oneclick.authorize(self)
         return res
 
     def _send_refund_request(self, amount_to_refund=None):
@@ -161,6 +193,7 @@ class PaymentTransaction(models.Model):
     def _cron_webpay_check_pending(self):
         """Settle Webpay operations whose outcome we did not see, by asking Transbank."""
         settled = webpay_flow.check_pending(self)
+        webpay_oneclick.check_pending(self)
         webpay_after_sale.check_unsettled(self)
         return settled
 

@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 
 from ..gateways import webpay_const as const
 from ..gateways import webpay_rest as rest
+from . import webpay_oneclick
 from .webpay_flow import client_for, transbank_datetime
 
 _logger = logging.getLogger(__name__)
@@ -42,9 +43,12 @@ def refund(source_tx, refund_tx):
     source_tx._latam_lock()
     amount = -refund_tx.amount
     try:
-        result = client_for(source_tx.provider_id).refund_transaction(
-            source_tx.provider_reference, amount
-        )
+        if source_tx.webpay_product == "oneclick":
+            result = webpay_oneclick.refund(source_tx, amount)
+        else:
+            result = client_for(source_tx.provider_id).refund_transaction(
+                source_tx.provider_reference, amount
+            )
     except rest.WebpayRejected as error:
         raise _refused(source_tx, "refund", error) from error
     except rest.WebpayUnknownOutcome as error:
@@ -111,14 +115,20 @@ def settle_refund(refund_tx):
     """Settle a refund whose answer was lost, from what Transbank's status shows."""
     source_tx = refund_tx.source_transaction_id
     try:
-        status = client_for(source_tx.provider_id).transaction_status(source_tx.provider_reference)
+        if source_tx.webpay_product == "oneclick":
+            status, balance = webpay_oneclick.refund_status(source_tx)
+        else:
+            result = client_for(source_tx.provider_id).transaction_status(
+                source_tx.provider_reference
+            )
+            status, balance = result.status, result.balance
     except rest.WebpayError as error:
         _logger.warning("Webpay: status for refund %s unknown: %s", refund_tx.reference, error)
         return
-    if status.status == "REVERSED":
+    if status == "REVERSED":
         refunded = round(source_tx.amount)
-    elif status.balance is not None:
-        refunded = round(source_tx.amount) - status.balance
+    elif balance is not None:
+        refunded = round(source_tx.amount) - balance
     else:
         refunded = 0
     accounted = sum(
@@ -127,11 +137,9 @@ def settle_refund(refund_tx):
         if tx.operation == "refund" and tx.state == "done" and tx != refund_tx
     )
     if refunded - accounted >= -refund_tx.amount:
-        refund_type = (
-            const.REFUND_REVERSED if status.status == "REVERSED" else const.REFUND_NULLIFIED
-        )
-        refund_tx.write({"webpay_refund_type": refund_type, "webpay_balance": status.balance or 0})
-        source_tx.webpay_status = status.status
+        refund_type = const.REFUND_REVERSED if status == "REVERSED" else const.REFUND_NULLIFIED
+        refund_tx.write({"webpay_refund_type": refund_type, "webpay_balance": balance or 0})
+        source_tx.webpay_status = status
         refund_tx._set_done(_refund_message(refund_tx))
         return
     too_old = fields.Datetime.now() - timedelta(minutes=const.REFUND_SETTLE_MINUTES)

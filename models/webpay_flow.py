@@ -273,6 +273,7 @@ def check_pending(tx_model):
     txs = tx_model.search(
         [
             ("provider_code", "=", "webpay"),
+            ("webpay_product", "!=", "oneclick"),
             ("state", "in", ("draft", "pending")),
             ("provider_reference", "!=", False),
             ("create_date", "<=", now - timedelta(minutes=const.FORM_LIFETIME_MINUTES + 5)),

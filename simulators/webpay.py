@@ -16,6 +16,7 @@ import secrets
 from datetime import datetime, timezone
 
 from .harness import GatewaySimulator, Response, route
+from .webpay_oneclick import OneclickRoutes
 
 API = "/rswebpaytransaction/api/webpay/v1.2"
 FORM_PATH = "/webpayserver/initTransaction"
@@ -24,6 +25,7 @@ FORM_PATH = "/webpayserver/initTransaction"
 INTEGRATION_CREDENTIALS = {
     "597055555532": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
     "597055555540": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
+    "597055555541": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
 }
 
 # Commerce codes whose authorizations wait for a capture (integration's deferred one).
@@ -41,7 +43,7 @@ _BUY_ORDER = re.compile(r"^[A-Za-z0-9|_=&%.,~:/?\[+!@()>-]{1,26}$")
 TEST_CARD_LAST4 = "6623"
 
 
-class WebpaySimulator(GatewaySimulator):
+class WebpaySimulator(OneclickRoutes, GatewaySimulator):
     name = "webpay"
 
     def __init__(self, **kwargs):
@@ -52,6 +54,7 @@ class WebpaySimulator(GatewaySimulator):
         self.payment_type_code = "VN"
         self.installments_number = 0
         self._authorizations = 0
+        self._oneclick_setup()
 
     # --- helpers ---
 
@@ -97,6 +100,37 @@ class WebpaySimulator(GatewaySimulator):
         if not isinstance(amount, int | float) or amount <= 0 or amount != int(amount):
             return None
         return int(amount)
+
+    def _refund(self, tx, amount):  # called under state_lock; tx: a sale or a mall detail
+        if tx["status"] not in ("AUTHORIZED", "CAPTURED", "PARTIALLY_NULLIFIED"):
+            return self._error(422, f"Invalid status '{tx['status']}' for refund")
+        balance = tx["balance"] if tx.get("balance") is not None else tx["amount"]
+        if amount > balance:
+            return self._error(422, "The amount to refund is greater than the balance")
+        age = self.clock.now() - tx["committed_at"]
+        untouched = tx.get("balance") is None and amount == tx["amount"]
+        deferred = tx["commerce_code"] in DEFERRED_CAPTURE_CODES
+        if untouched and ((deferred and tx["status"] == "AUTHORIZED") or age <= REVERSAL_WINDOW):
+            tx.update(status="REVERSED", balance=0)
+            return Response.json({"type": "REVERSED"})
+        if age > NULLIFICATION_WINDOW:
+            return self._error(422, "The transaction is too old to be nullified")
+        if amount < balance and tx["payment_type_code"] in NO_PARTIAL_REFUND_TYPES:
+            return self._error(422, "Debit and prepaid sales can only be nullified in full")
+        if amount < balance and tx["payment_type_code"] in INSTALLMENT_TYPES:
+            return self._error(422, "53: partial nullification of an installment sale")
+        balance -= amount
+        tx.update(status="NULLIFIED" if balance == 0 else "PARTIALLY_NULLIFIED", balance=balance)
+        return Response.json(
+            {
+                "type": "NULLIFIED",
+                "authorization_code": self._next_authorization_code(),
+                "authorization_date": self._iso_now(),
+                "nullified_amount": amount,
+                "balance": balance,
+                "response_code": 0,
+            }
+        )
 
     def _transaction_body(self, tx):
         body = {
@@ -213,39 +247,7 @@ class WebpaySimulator(GatewaySimulator):
             amount = self._amount_of(request, "amount")
             if amount is None:
                 return self._error(422, "Invalid value for parameter: amount")
-            if tx["status"] not in ("AUTHORIZED", "CAPTURED", "PARTIALLY_NULLIFIED"):
-                return self._error(422, f"Invalid status '{tx['status']}' for refund")
-            balance = tx["balance"] if tx.get("balance") is not None else tx["amount"]
-            if amount > balance:
-                return self._error(422, "The amount to refund is greater than the balance")
-            age = self.clock.now() - tx["committed_at"]
-            untouched = tx.get("balance") is None and amount == tx["amount"]
-            deferred = tx["commerce_code"] in DEFERRED_CAPTURE_CODES
-            if untouched and (
-                (deferred and tx["status"] == "AUTHORIZED") or age <= REVERSAL_WINDOW
-            ):
-                tx.update(status="REVERSED", balance=0)
-                return Response.json({"type": "REVERSED"})
-            if age > NULLIFICATION_WINDOW:
-                return self._error(422, "The transaction is too old to be nullified")
-            if amount < balance and tx["payment_type_code"] in NO_PARTIAL_REFUND_TYPES:
-                return self._error(422, "Debit and prepaid sales can only be nullified in full")
-            if amount < balance and tx["payment_type_code"] in INSTALLMENT_TYPES:
-                return self._error(422, "53: partial nullification of an installment sale")
-            balance -= amount
-            tx.update(
-                status="NULLIFIED" if balance == 0 else "PARTIALLY_NULLIFIED", balance=balance
-            )
-            return Response.json(
-                {
-                    "type": "NULLIFIED",
-                    "authorization_code": self._next_authorization_code(),
-                    "authorization_date": self._iso_now(),
-                    "nullified_amount": amount,
-                    "balance": balance,
-                    "response_code": 0,
-                }
-            )
+            return self._refund(tx, amount)
 
     @route("PUT", API + r"/transactions/(?P<token>[^/]+)/capture")
     def capture_transaction(self, request, token):

@@ -7,7 +7,9 @@ from . import (
     test_simulator_harness,
     test_translations,
     test_webpay_after_sale,
+    test_webpay_checkout_tour,
     test_webpay_concurrency,
     test_webpay_flow,
+    test_webpay_oneclick,
     test_zz_uninstall,
 )

@@ -18,8 +18,10 @@ PG_ENV_FILE="$STATE_DIR/postgres.env"
 say() { printf '[payment_latam] %s\n' "$*" >&2; }
 die() { printf '[payment_latam] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# bridges/ holds the auto-install modules that join payment_latam to optional
+# Odoo apps (e.g. website_sale); Odoo installs each with its last dependency.
 odoo_addons_path() {
-    printf '%s' "$ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$ADDONS_DIR"
+    printf '%s' "$ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$ADDONS_DIR,$REPO_DIR/bridges"
 }
 
 link_addon() {

@@ -17,11 +17,11 @@ common=(--addons-path="$(odoo_addons_path)" --db_host="$PGHOST" --db_port="$PGPO
 log="$STATE_DIR/demo-setup.log"
 
 installed() {
-    psql -X -d "$DEMO_DB" -Atc "select state from ir_module_module where name = 'payment_latam'" 2>/dev/null \
+    psql -X -d "$DEMO_DB" -Atc "select state from ir_module_module where name = '$1'" 2>/dev/null \
         | grep -qx installed
 }
 
-if ! installed; then
+if ! installed payment_latam; then
     # A database left half-made by an interrupted run is ours to redo.
     dropdb --if-exists "$DEMO_DB" >/dev/null 2>&1 || true
     say "creating the demo database $DEMO_DB (a few minutes; log: $log)"
@@ -34,6 +34,16 @@ if ! installed; then
     "${odoo[@]}" "${common[@]}" --init=payment_latam,website_sale --stop-after-init \
         --http-port="$(free_port)" >> "$log" 2>&1 \
         || { tail -n 30 "$log"; die "installing payment_latam and website_sale failed"; }
+else
+    # The code may be newer than the database: upgrade the addon. A database
+    # made before the bridge existed gets it too (Odoo auto-installs a bridge
+    # only along with its last dependency).
+    bridge=()
+    installed payment_latam_website_sale || bridge=(--init=payment_latam_website_sale)
+    say "upgrading payment_latam in $DEMO_DB (log: $log)"
+    "${odoo[@]}" "${common[@]}" --update=payment_latam "${bridge[@]}" --stop-after-init \
+        --http-port="$(free_port)" >> "$log" 2>&1 \
+        || { tail -n 30 "$log"; die "upgrading payment_latam failed"; }
 fi
 "${odoo[@]}" shell "${common[@]}" --no-http < "$REPO_DIR/tools/demo/configure_shop.py" >> "$log" 2>&1 \
     || { tail -n 30 "$log"; die "configuring the demo shop failed"; }

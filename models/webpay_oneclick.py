@@ -1,0 +1,279 @@
+"""Oneclick Mall on `payment.transaction` and `payment.token`: saved cards.
+
+"Save my card" runs an inscription at Transbank (start, the shopper's card
+form, finish); the token keeps only Transbank's `tbk_user`, our username and
+the card's last digits. Payments with a token are authorized server side.
+"""
+
+import logging
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
+
+from ..gateways import webpay_const as const
+from ..gateways import webpay_oneclick as oneclick
+from ..gateways import webpay_rest as rest
+from .webpay_flow import rejection_message, transbank_datetime
+
+_logger = logging.getLogger(__name__)
+
+RETURN_ROUTE = "/payment/webpay/oneclick/return"
+INSCRIPTION_RETURN = "inscription"  # the notification kind the return route hands over
+# A saved-card payment whose answer was lost is asked about after this long.
+SETTLE_AFTER = timedelta(minutes=2)
+
+
+def client_for(provider):
+    return oneclick.OneclickClient(
+        provider._latam_setting("api_url") or "",
+        provider._latam_setting("oneclick_commerce_code"),
+        provider._latam_setting("oneclick_api_key"),
+    )
+
+
+def wants_inscription(tx):
+    return tx.tokenize or tx.operation == "validation"
+
+
+def store_buy_order(tx):
+    """The store's buy order: unique with the transaction id, within 26 characters."""
+    prefix = f"{tx.id}-"
+    return prefix + tx.reference[: const.BUY_ORDER_MAX_LENGTH - len(prefix)]
+
+
+# === Inscription (the browser goes to Transbank's card form) === #
+
+
+def start_inscription(tx):
+    """Open an inscription; return the redirect form's values."""
+    partner = tx.partner_id
+    username = f"odoo-{partner.id}-{tx.id}"  # one inscription per token, never reused
+    return_url = f"{tx.provider_id.get_base_url().rstrip('/')}{RETURN_ROUTE}"
+    if not partner.email:
+        raise ValidationError(tx.env._("Saving a card with Webpay needs your email address."))
+    try:
+        token, url = client_for(tx.provider_id).start_inscription(
+            username, partner.email, return_url
+        )
+    except ValueError as error:
+        _logger.warning("Oneclick: inscription for %s not opened: %s", tx.reference, error)
+        raise ValidationError(
+            tx.env._("Webpay cannot save this card: %(reason)s", reason=str(error))
+        ) from error
+    except rest.WebpayError as error:
+        _logger.warning("Oneclick: inscription for %s not opened: %s", tx.reference, error)
+        raise ValidationError(
+            tx.env._("Webpay could not start saving your card. No payment was made.")
+        ) from error
+    tx.write(
+        {
+            "webpay_product": "oneclick",
+            "webpay_inscription_token": token,
+            "webpay_oneclick_username": username,
+        }
+    )
+    return {"api_url": url, "tbk_token": token}
+
+
+def find_inscription_transaction(tx_model, token):
+    tx = tx_model.search(
+        [("provider_code", "=", "webpay"), ("webpay_inscription_token", "=", token)], limit=1
+    )
+    if not token or not tx:
+        raise ValidationError(tx_model.env._("Webpay: no transaction matches this return."))
+    return tx
+
+
+def finish_inscription(tx):
+    """The shopper is back from the card form: save the card, then pay with it."""
+    tx._latam_lock()
+    if tx.state != "draft" or tx.token_id:
+        _logger.info("Oneclick: %s already %s; return ignored", tx.reference, tx.state)
+        return
+    not_saved = tx.env._("Your card was not saved. No payment was made.")
+    try:
+        result = client_for(tx.provider_id).finish_inscription(tx.webpay_inscription_token)
+    except rest.WebpayError as error:
+        # Nothing was charged: an inscription we cannot confirm is no card.
+        _logger.warning("Oneclick: finishing the inscription of %s: %s", tx.reference, error)
+        tx._set_canceled(not_saved)
+        return
+    if not result.accepted:
+        _logger.info("Oneclick: inscription of %s refused (%s)", tx.reference, result.response_code)
+        tx._set_canceled(not_saved)
+        return
+    token = tx.env["payment.token"].create(
+        {
+            "provider_id": tx.provider_id.id,
+            "payment_method_id": tx.payment_method_id.id,
+            "partner_id": tx.partner_id.id,
+            "provider_ref": result.tbk_user,
+            "payment_details": result.card_last4,
+            "webpay_oneclick_username": tx.webpay_oneclick_username,
+        }
+    )
+    tx.write({"token_id": token.id, "tokenize": False})
+    if tx.operation == "validation":
+        tx._set_done(tx.env._("Your card was saved."))
+    else:
+        authorize(tx)
+
+
+# === Payments with a saved card === #
+
+
+def authorize(tx):
+    """Charge `tx.token_id` at Transbank: at most once per transaction."""
+    token = tx.token_id
+    if not token:
+        raise UserError(tx.env._("Webpay: this payment has no saved card."))
+    provider = tx.provider_id
+    store_code = provider._latam_setting("oneclick_store_code")
+    tx.write(
+        {
+            "webpay_product": "oneclick",
+            "webpay_store_code": store_code,
+            "webpay_store_buy_order": store_buy_order(tx),
+        }
+    )
+    try:
+        result = client_for(provider).authorize(
+            token.webpay_oneclick_username,
+            token.provider_ref,
+            tx.reference,
+            store_code,
+            tx.webpay_store_buy_order,
+            tx.amount,
+        )
+    except ValueError as error:
+        raise ValidationError(
+            tx.env._("Webpay cannot take this payment: %(reason)s", reason=str(error))
+        ) from error
+    except rest.WebpayRejected as error:
+        # Refused before any authorization: no money moved.
+        _logger.warning("Oneclick: authorization of %s refused: %s", tx.reference, error)
+        tx._set_error(
+            tx.env._(
+                "Transbank refused the payment with your saved card (%(reason)s). "
+                "No payment was made.",
+                reason=error.message,
+            )
+        )
+        return
+    except rest.WebpayUnknownOutcome as error:
+        _logger.warning("Oneclick: authorization of %s unknown: %s", tx.reference, error)
+        tx._set_pending(
+            tx.env._(
+                "Webpay has not confirmed the payment yet. We are checking with Transbank; "
+                "you will not be charged twice."
+            )
+        )
+        return
+    apply_result(tx, result)
+
+
+def apply_result(tx, result):
+    detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+    if result.buy_order != tx.reference or not detail or detail.amount != round(tx.amount):
+        _logger.warning("Oneclick: answer for %s does not match the payment", tx.reference)
+        tx._set_error(
+            tx.env._(
+                "Transbank's answer does not match this payment (buy order or amount). "
+                "Our staff will review it; please contact us before paying again."
+            )
+        )
+        return
+    tx.write(
+        {
+            "webpay_status": detail.status,
+            "webpay_response_code": detail.response_code,
+            "webpay_authorization_code": detail.authorization_code,
+            "webpay_card_last4": result.card_last4,
+            "webpay_payment_type": detail.payment_type_code
+            if detail.payment_type_code in const.PAYMENT_TYPE_CODES
+            else False,
+            "webpay_installments_number": detail.installments_number,
+            "webpay_installments_amount": detail.installments_amount or 0,
+            "webpay_transaction_date": transbank_datetime(result.transaction_date),
+            "webpay_accounting_date": result.accounting_date,
+        }
+    )
+    if detail.approved:
+        tx._set_done()
+    else:
+        tx._set_error(rejection_message(tx, detail.response_code))
+
+
+def settle_pending(tx):
+    """Settle a saved-card payment whose answer was lost, from Transbank's status."""
+    try:
+        result = client_for(tx.provider_id).mall_status(tx.reference)
+    except rest.WebpayRejected as error:
+        if error.status_code == 422:
+            # Transbank knows no such buy order: the authorization never arrived.
+            tx._set_canceled(tx.env._("The payment did not reach Transbank. No payment was made."))
+        return
+    except rest.WebpayUnknownOutcome as error:
+        _logger.warning("Oneclick: status of %s unknown: %s", tx.reference, error)
+        return
+    apply_result(tx, result)
+
+
+def check_pending(tx_model):
+    txs = tx_model.search(
+        [
+            ("provider_code", "=", "webpay"),
+            ("webpay_product", "=", "oneclick"),
+            ("state", "=", "pending"),
+            ("webpay_store_buy_order", "!=", False),
+            ("create_date", "<=", fields.Datetime.now() - SETTLE_AFTER),
+        ]
+    )
+    for tx in txs:
+        if not tx._latam_lock(wait=False) or tx.state != "pending":
+            continue
+        try:
+            with tx.env.cr.savepoint():
+                settle_pending(tx)
+        except Exception:  # one bad transaction must not stop the others
+            _logger.exception("Oneclick: checking %s failed", tx.reference)
+
+
+# === Refunds of saved-card payments === #
+
+
+def refund(tx, amount):
+    return client_for(tx.provider_id).refund_detail(
+        tx.reference, tx.webpay_store_code, tx.webpay_store_buy_order, amount
+    )
+
+
+def refund_status(tx):
+    """(status, balance) of the store's part of `tx`, for a refund whose answer was lost."""
+    result = client_for(tx.provider_id).mall_status(tx.reference)
+    detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+    if not detail:
+        raise rest.WebpayUnknownOutcome("the store's detail is missing from the status")
+    return detail.status, detail.balance
+
+
+# === Deleting a saved card === #
+
+
+def delete_inscription(token):
+    try:
+        client_for(token.provider_id).delete_inscription(
+            token.provider_ref, token.webpay_oneclick_username
+        )
+    except rest.WebpayRejected as error:
+        # Already gone at Transbank (or never there): the card cannot be charged.
+        _logger.info("Oneclick: inscription of token %s not deleted: %s", token.id, error)
+    except rest.WebpayUnknownOutcome as error:
+        _logger.warning("Oneclick: deleting the inscription of token %s: %s", token.id, error)
+        raise UserError(
+            token.env._(
+                "Transbank could not be reached to delete the saved card; it is still saved. "
+                "Please try again."
+            )
+        ) from error
