@@ -197,28 +197,44 @@ def transbank_datetime(value):
     return fields.Datetime.to_string(parsed)
 
 
-def apply_result(tx, result):
-    """Turn a commit or status answer into the transaction's state."""
+def record_voucher(tx, result, detail=None):
+    """Write Transbank's answer on `tx`: a Webpay Plus result, or a mall result
+    with the detail of the store that sold."""
+    part = detail or result
     tx.write(
         {
-            "webpay_status": result.status,
-            "webpay_response_code": result.response_code,
-            "webpay_authorization_code": result.authorization_code,
+            "webpay_status": part.status,
+            "webpay_response_code": part.response_code,
+            "webpay_authorization_code": part.authorization_code,
             "webpay_card_last4": result.card_last4,
-            "webpay_payment_type": result.payment_type_code
-            if result.payment_type_code in const.PAYMENT_TYPE_CODES
+            "webpay_payment_type": part.payment_type_code
+            if part.payment_type_code in const.PAYMENT_TYPE_CODES
             else False,
-            "webpay_installments_number": result.installments_number,
-            "webpay_installments_amount": result.installments_amount or 0,
+            "webpay_installments_number": part.installments_number,
+            "webpay_installments_amount": part.installments_amount or 0,
             "webpay_transaction_date": transbank_datetime(result.transaction_date),
             "webpay_accounting_date": result.accounting_date,
-            "webpay_vci": result.vci,
+            "webpay_vci": getattr(result, "vci", ""),
         }
     )
+
+
+def set_mismatch_error(tx):
+    # Money may have moved for something else than this order: never done;
+    # a person must look (and refund if needed).
+    tx._set_error(
+        tx.env._(
+            "Transbank's answer does not match this payment (buy order or amount). "
+            "Our staff will review it; please contact us before paying again."
+        )
+    )
+
+
+def apply_result(tx, result):
+    """Turn a commit or status answer into the transaction's state."""
+    record_voucher(tx, result)
     expected_amount = round(tx.amount)
     if result.buy_order != tx.reference or result.amount != expected_amount:
-        # Money may have moved for something else than this order: never done;
-        # a person must look (and refund if needed).
         _logger.warning(
             "Webpay: %s answered for buy order %s and amount %s, expected %s",
             tx.reference,
@@ -226,12 +242,7 @@ def apply_result(tx, result):
             result.amount,
             expected_amount,
         )
-        tx._set_error(
-            tx.env._(
-                "Transbank's answer does not match this payment (buy order or amount). "
-                "Our staff will review it; please contact us before paying again."
-            )
-        )
+        set_mismatch_error(tx)
         return
     if result.payment_type_code == "VD":
         redcompra = tx.env.ref(

@@ -14,7 +14,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..gateways import webpay_const as const
 from ..gateways import webpay_oneclick as oneclick
 from ..gateways import webpay_rest as rest
-from .webpay_flow import rejection_message, transbank_datetime
+from .webpay_flow import record_voucher, rejection_message, set_mismatch_error, set_unknown
 
 _logger = logging.getLogger(__name__)
 
@@ -163,12 +163,7 @@ def authorize(tx):
         return
     except rest.WebpayUnknownOutcome as error:
         _logger.warning("Oneclick: authorization of %s unknown: %s", tx.reference, error)
-        tx._set_pending(
-            tx.env._(
-                "Webpay has not confirmed the payment yet. We are checking with Transbank; "
-                "you will not be charged twice."
-            )
-        )
+        set_unknown(tx)
         return
     apply_result(tx, result)
 
@@ -177,28 +172,9 @@ def apply_result(tx, result):
     detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
     if result.buy_order != tx.reference or not detail or detail.amount != round(tx.amount):
         _logger.warning("Oneclick: answer for %s does not match the payment", tx.reference)
-        tx._set_error(
-            tx.env._(
-                "Transbank's answer does not match this payment (buy order or amount). "
-                "Our staff will review it; please contact us before paying again."
-            )
-        )
+        set_mismatch_error(tx)
         return
-    tx.write(
-        {
-            "webpay_status": detail.status,
-            "webpay_response_code": detail.response_code,
-            "webpay_authorization_code": detail.authorization_code,
-            "webpay_card_last4": result.card_last4,
-            "webpay_payment_type": detail.payment_type_code
-            if detail.payment_type_code in const.PAYMENT_TYPE_CODES
-            else False,
-            "webpay_installments_number": detail.installments_number,
-            "webpay_installments_amount": detail.installments_amount or 0,
-            "webpay_transaction_date": transbank_datetime(result.transaction_date),
-            "webpay_accounting_date": result.accounting_date,
-        }
-    )
+    record_voucher(tx, result, detail)
     if detail.approved:
         tx._set_done()
     else:
