@@ -10,6 +10,7 @@ Webpay Plus: they are settled by asking the status, never by paying again.
 from dataclasses import dataclass
 
 from . import webpay_const as const
+from .webpay_mall import MallResult
 from .webpay_rest import (
     RefundResult,
     WebpayClient,
@@ -45,78 +46,6 @@ class InscriptionResult:
     @property
     def accepted(self):
         return self.response_code == const.APPROVED_RESPONSE_CODE and bool(self.tbk_user)
-
-
-@dataclass(frozen=True)
-class MallDetail:
-    """One store's part of a mall transaction."""
-
-    commerce_code: str
-    buy_order: str
-    amount: int | None
-    status: str
-    response_code: int | None
-    authorization_code: str
-    payment_type_code: str
-    installments_number: int
-    installments_amount: int | None
-    balance: int | None
-
-    @property
-    def approved(self):
-        return (
-            self.status == const.APPROVED_STATUS
-            and self.response_code == const.APPROVED_RESPONSE_CODE
-        )
-
-
-@dataclass(frozen=True)
-class MallResult:
-    """What authorize and status answer about a mall transaction."""
-
-    buy_order: str
-    card_last4: str
-    transaction_date: str
-    accounting_date: str
-    details: tuple
-
-    @classmethod
-    def from_json(cls, data):
-        if not isinstance(data, dict) or not isinstance(data.get("details"), list):
-            raise WebpayUnknownOutcome("Transbank's answer has no transaction details")
-        card = data.get("card_detail") or {}
-        details = []
-        for item in data["details"]:
-            if not isinstance(item, dict):
-                raise WebpayUnknownOutcome("Transbank's answer has an unreadable detail")
-            details.append(
-                MallDetail(
-                    commerce_code=str(item.get("commerce_code") or ""),
-                    buy_order=str(item.get("buy_order") or ""),
-                    amount=parse_int(item.get("amount")),
-                    status=str(item.get("status") or ""),
-                    response_code=parse_int(item.get("response_code")),
-                    authorization_code=str(item.get("authorization_code") or ""),
-                    payment_type_code=str(item.get("payment_type_code") or ""),
-                    installments_number=parse_int(item.get("installments_number")) or 0,
-                    installments_amount=parse_int(item.get("installments_amount")),
-                    balance=parse_int(item.get("balance")),
-                )
-            )
-        return cls(
-            buy_order=str(data.get("buy_order") or ""),
-            card_last4=str(card.get("card_number") or "")[-4:],
-            transaction_date=str(data.get("transaction_date") or ""),
-            accounting_date=str(data.get("accounting_date") or ""),
-            details=tuple(details),
-        )
-
-    def detail(self, commerce_code, buy_order):
-        """The detail of `commerce_code` for `buy_order`, or None."""
-        for item in self.details:
-            if item.commerce_code == commerce_code and item.buy_order == buy_order:
-                return item
-        return None
 
 
 class OneclickClient(WebpayClient):

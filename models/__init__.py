@@ -1,1 +1,1 @@
-from . import payment_provider, payment_token, payment_transaction
+from . import payment_provider, payment_token, payment_transaction, payment_webpay_store

@@ -51,6 +51,17 @@ class PaymentProvider(models.Model):
         string="Webpay Production API URL", default=webpay_const.PRODUCTION_API_URL
     )
 
+    webpay_mall = fields.Boolean(
+        string="Webpay Plus Mall",
+        help="The commerce code is a mall's: each payment names the store selling, "
+        "from the stores below (per company, or per website with the shop).",
+    )
+    webpay_store_ids = fields.One2many(
+        string="Webpay Mall Stores",
+        comodel_name="payment.webpay.store",
+        inverse_name="provider_id",
+        groups=ADMIN_ONLY,
+    )
     # Oneclick Mall: saved cards. A mall commerce code of its own and the store selling.
     webpay_test_oneclick_commerce_code = fields.Char(
         string="Oneclick Test Mall Commerce Code",
@@ -196,21 +207,34 @@ class PaymentProvider(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _webpay_store_code(self, company):
+        """The mall store selling for `company` (Transbank's integration store in test)."""
+        self.ensure_one()
+        store = self.sudo().webpay_store_ids.filtered(lambda line: line.company_id == company)[:1]
+        if store:
+            return store.store_code
+        if self.state == "test":
+            if self.capture_manually:
+                return webpay_const.INTEGRATION_DEFERRED_MALL_STORE_CODE
+            return webpay_const.INTEGRATION_MALL_STORE_CODE
+        return False
+
     def _webpay_commerce_code(self):
         """Return the commerce code Webpay calls use.
 
-        Deferred capture is a property of the commerce code at Transbank. In test
-        mode, a provider capturing manually with Transbank's default integration
-        code uses the integration code set up for deferred capture instead.
+        Deferred capture and malls are properties of the commerce code at
+        Transbank. In test mode, Transbank's default integration code is swapped
+        for the integration code set up for what the provider does.
         """
         self.ensure_one()
         code = self._latam_setting("commerce_code")
-        if (
-            self.state == "test"
-            and self.capture_manually
-            and code == webpay_const.INTEGRATION_COMMERCE_CODE
-        ):
-            return webpay_const.INTEGRATION_DEFERRED_COMMERCE_CODE
+        if self.state == "test" and code == webpay_const.INTEGRATION_COMMERCE_CODE:
+            return {
+                (False, False): code,
+                (False, True): webpay_const.INTEGRATION_DEFERRED_COMMERCE_CODE,
+                (True, False): webpay_const.INTEGRATION_MALL_COMMERCE_CODE,
+                (True, True): webpay_const.INTEGRATION_DEFERRED_MALL_COMMERCE_CODE,
+            }[(self.webpay_mall, self.capture_manually)]
         return code
 
     def _latam_setting(self, name):

@@ -45,7 +45,11 @@ class PaymentTransaction(models.Model):
     webpay_vci = fields.Char(string="Webpay VCI", readonly=True, copy=False)
     webpay_product = fields.Selection(
         string="Webpay Product",
-        selection=[("plus", "Webpay Plus"), ("oneclick", "Oneclick Mall (saved card)")],
+        selection=[
+            ("plus", "Webpay Plus"),
+            ("mall", "Webpay Plus Mall"),
+            ("oneclick", "Oneclick Mall (saved card)"),
+        ],
         default="plus",
         readonly=True,
         copy=False,
@@ -196,6 +200,12 @@ class PaymentTransaction(models.Model):
         webpay_oneclick.check_pending(self)
         webpay_after_sale.check_unsettled(self)
         return settled
+
+    def _webpay_store_code(self):
+        """The Webpay Plus Mall store selling this payment: the company's (the shop's
+        bridge module prefers the website's)."""
+        self.ensure_one()
+        return self.provider_id._webpay_store_code(self.company_id)
 
     def _webpay_payment_type_label(self):
         self.ensure_one()

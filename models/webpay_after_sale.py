@@ -14,9 +14,36 @@ from odoo.exceptions import UserError
 from ..gateways import webpay_const as const
 from ..gateways import webpay_rest as rest
 from . import webpay_oneclick
-from .webpay_flow import client_for, transbank_datetime
+from .webpay_flow import client_for, is_mall, transbank_datetime
 
 _logger = logging.getLogger(__name__)
+
+
+def _refund_call(tx, amount):
+    """Refund `amount` of `tx` the way its Webpay product does."""
+    if tx.webpay_product == "oneclick":
+        return webpay_oneclick.refund(tx, amount)
+    client = client_for(tx.provider_id)
+    if is_mall(tx):
+        return client.refund_store(
+            tx.provider_reference, tx.webpay_store_code, tx.webpay_store_buy_order, amount
+        )
+    return client.refund_transaction(tx.provider_reference, amount)
+
+
+def sale_status(tx):
+    """(status, balance) Transbank reports for `tx`'s sale (its store's part in a mall)."""
+    if tx.webpay_product == "oneclick":
+        return webpay_oneclick.refund_status(tx)
+    client = client_for(tx.provider_id)
+    if is_mall(tx):
+        result = client.mall_status(tx.provider_reference)
+        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+        if not detail:
+            raise rest.WebpayUnknownOutcome("the store's detail is missing from the status")
+        return detail.status, detail.balance
+    result = client.transaction_status(tx.provider_reference)
+    return result.status, result.balance
 
 
 def _trigger_post_processing(env):
@@ -43,12 +70,7 @@ def refund(source_tx, refund_tx):
     source_tx._latam_lock()
     amount = -refund_tx.amount
     try:
-        if source_tx.webpay_product == "oneclick":
-            result = webpay_oneclick.refund(source_tx, amount)
-        else:
-            result = client_for(source_tx.provider_id).refund_transaction(
-                source_tx.provider_reference, amount
-            )
+        result = _refund_call(source_tx, amount)
     except rest.WebpayRejected as error:
         raise _refused(source_tx, "refund", error) from error
     except rest.WebpayUnknownOutcome as error:
@@ -115,13 +137,7 @@ def settle_refund(refund_tx):
     """Settle a refund whose answer was lost, from what Transbank's status shows."""
     source_tx = refund_tx.source_transaction_id
     try:
-        if source_tx.webpay_product == "oneclick":
-            status, balance = webpay_oneclick.refund_status(source_tx)
-        else:
-            result = client_for(source_tx.provider_id).transaction_status(
-                source_tx.provider_reference
-            )
-            status, balance = result.status, result.balance
+        status, balance = sale_status(source_tx)
     except rest.WebpayError as error:
         _logger.warning("Webpay: status for refund %s unknown: %s", refund_tx.reference, error)
         return
@@ -161,12 +177,21 @@ def capture(tx):
         return
     client = client_for(tx.provider_id)
     try:
-        result = client.capture_transaction(
-            tx.provider_reference, tx.reference, tx.webpay_authorization_code, tx.amount
-        )
+        if is_mall(tx):
+            result = client.capture_store(
+                tx.provider_reference,
+                tx.webpay_store_code,
+                tx.webpay_store_buy_order,
+                tx.webpay_authorization_code,
+                tx.amount,
+            )
+        else:
+            result = client.capture_transaction(
+                tx.provider_reference, tx.reference, tx.webpay_authorization_code, tx.amount
+            )
     except rest.WebpayRejected as error:
         # Maybe captured already, by a call whose answer was lost.
-        if settle_operation(tx, client):
+        if settle_operation(tx):
             return
         raise _refused(tx, "capture", error) from error
     except rest.WebpayUnknownOutcome as error:
@@ -200,11 +225,10 @@ def void(tx):
     tx._latam_lock()
     if tx.state != "authorized":
         return
-    client = client_for(tx.provider_id)
     try:
-        result = client.refund_transaction(tx.provider_reference, tx.amount)
+        result = _refund_call(tx, tx.amount)
     except rest.WebpayRejected as error:
-        if settle_operation(tx, client):
+        if settle_operation(tx):
             return
         raise _refused(tx, "void", error) from error
     except rest.WebpayUnknownOutcome as error:
@@ -228,26 +252,25 @@ def _mark_unknown(tx, operation, error):
     )
 
 
-def settle_operation(tx, client=None):
+def settle_operation(tx):
     """Act on Transbank's status of a deferred authorization; True if it settled `tx`."""
-    client = client or client_for(tx.provider_id)
     try:
-        status = client.transaction_status(tx.provider_reference)
+        status, _balance = sale_status(tx)
     except rest.WebpayError as error:
         _logger.warning("Webpay: status of %s unknown: %s", tx.reference, error)
         return False
-    if status.status == const.CAPTURED_STATUS:
-        tx.write({"webpay_status": status.status, "webpay_pending_operation": False})
+    if status == const.CAPTURED_STATUS:
+        tx.write({"webpay_status": status, "webpay_pending_operation": False})
         tx._set_done(tx.env._("Captured at Transbank."))
         _trigger_post_processing(tx.env)
         return True
-    if status.status in const.REFUNDED_STATUSES:
-        tx.write({"webpay_status": status.status, "webpay_pending_operation": False})
+    if status in const.REFUNDED_STATUSES:
+        tx.write({"webpay_status": status, "webpay_pending_operation": False})
         tx._set_canceled(
             tx.env._("The authorization was released at Transbank; nothing was charged.")
         )
         return True
-    if tx.webpay_pending_operation and status.status == const.APPROVED_STATUS:
+    if tx.webpay_pending_operation and status == const.APPROVED_STATUS:
         # The lost call never reached Transbank: the buttons may be used again.
         tx.write(
             {

@@ -13,6 +13,7 @@ from odoo.exceptions import ValidationError
 from odoo.addons.payment import utils as payment_utils
 
 from ..gateways import webpay_const as const
+from ..gateways import webpay_mall as mall
 from ..gateways import webpay_rest as rest
 
 _logger = logging.getLogger(__name__)
@@ -24,10 +25,46 @@ STATUS_WINDOW = timedelta(days=7)
 
 
 def client_for(provider):
-    return rest.WebpayClient(
+    # The mall client speaks Webpay Plus too: one client for both.
+    return mall.MallClient(
         provider._latam_setting("api_url") or "",
         provider._webpay_commerce_code(),
         provider._latam_setting("api_key"),
+    )
+
+
+def store_buy_order(tx):
+    """The store's buy order: unique with the transaction id, within 26 characters."""
+    prefix = f"{tx.id}-"
+    return prefix + tx.reference[: const.BUY_ORDER_MAX_LENGTH - len(prefix)]
+
+
+def is_mall(tx):
+    return tx.webpay_product == "mall"
+
+
+def _create_at_transbank(tx, session_id, return_url):
+    """Open a Webpay Plus transaction, or a mall one naming the store that sells."""
+    client = client_for(tx.provider_id)
+    if not tx.provider_id.webpay_mall:
+        return client.create_transaction(tx.reference, session_id, tx.amount, return_url)
+    store_code = tx._webpay_store_code()
+    if not store_code:
+        raise ValidationError(
+            tx.env._(
+                "Webpay Plus Mall has no store for %(company)s: add one on the provider.",
+                company=tx.company_id.name,
+            )
+        )
+    tx.write(
+        {
+            "webpay_product": "mall",
+            "webpay_store_code": store_code,
+            "webpay_store_buy_order": store_buy_order(tx),
+        }
+    )
+    return client.create_mall_transaction(
+        tx.reference, session_id, return_url, [(store_code, tx.webpay_store_buy_order, tx.amount)]
     )
 
 
@@ -59,9 +96,7 @@ def open_transaction(tx):
     session_id = f"odoo-{tx.id}"
     return_url = f"{tx.provider_id.get_base_url().rstrip('/')}{RETURN_ROUTE}"
     try:
-        token, url = client_for(tx.provider_id).create_transaction(
-            tx.reference, session_id, tx.amount, return_url
-        )
+        token, url = _create_at_transbank(tx, session_id, return_url)
     except ValueError as error:  # e.g. a base URL longer than Transbank accepts
         _logger.warning("Webpay: transaction %s not opened: %s", tx.reference, error)
         raise ValidationError(
@@ -130,8 +165,9 @@ def process_return(tx, data):
         tx._set_canceled(tx.env._("Webpay's payment form reported an error. No payment was made."))
     else:
         client = client_for(tx.provider_id)
+        commit = client.commit_mall if is_mall(tx) else client.commit_transaction
         try:
-            result = client.commit_transaction(tx.provider_reference)
+            result = commit(tx.provider_reference)
         except rest.WebpayRejected as error:
             # Committed already (a lost answer) or not committable: Transbank's
             # status says which, and is the only thing we act on.
@@ -142,7 +178,7 @@ def process_return(tx, data):
             _logger.warning("Webpay: commit of %s has an unknown outcome: %s", tx.reference, error)
             set_unknown(tx)
             return
-        apply_result(tx, result)
+        apply_any_result(tx, result)
 
 
 def set_unknown(tx):
@@ -157,8 +193,9 @@ def set_unknown(tx):
 def resolve_with_status(tx, client=None, abandon_if_unpaid=False):
     """Ask Transbank what happened to `tx` and act on the answer."""
     client = client or client_for(tx.provider_id)
+    status = client.mall_status if is_mall(tx) else client.transaction_status
     try:
-        result = client.transaction_status(tx.provider_reference)
+        result = status(tx.provider_reference)
     except rest.WebpayUnknownOutcome as error:
         _logger.warning("Webpay: status of %s unknown: %s", tx.reference, error)
         set_unknown(tx)
@@ -174,7 +211,7 @@ def resolve_with_status(tx, client=None, abandon_if_unpaid=False):
         _logger.info("Webpay: status of %s refused: %s", tx.reference, error)
         tx._set_canceled(tx.env._("The payment was not completed on Webpay. No payment was made."))
         return
-    if result.status == "INITIALIZED" and not result.response_code:
+    if _unpaid(tx, result):
         if abandon_if_unpaid:
             tx._set_canceled(
                 tx.env._("The payment was not completed on Webpay. No payment was made.")
@@ -182,7 +219,15 @@ def resolve_with_status(tx, client=None, abandon_if_unpaid=False):
         else:
             set_unknown(tx)
         return
-    apply_result(tx, result)
+    apply_any_result(tx, result)
+
+
+def _unpaid(tx, result):
+    """Transbank holds the transaction, but the shopper has not paid (yet)."""
+    if is_mall(tx):
+        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+        return detail is not None and detail.status == "INITIALIZED" and not detail.response_code
+    return result.status == "INITIALIZED" and not result.response_code
 
 
 def transbank_datetime(value):
@@ -244,18 +289,41 @@ def apply_result(tx, result):
         )
         set_mismatch_error(tx)
         return
-    if result.payment_type_code == "VD":
+    conclude(tx, result)
+
+
+def apply_any_result(tx, result):
+    if is_mall(tx):
+        apply_mall_result(tx, result)
+    else:
+        apply_result(tx, result)
+
+
+def apply_mall_result(tx, result):
+    """Turn a mall answer (Webpay Plus Mall or Oneclick) into the transaction's state."""
+    detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+    if result.buy_order != tx.reference or not detail or detail.amount != round(tx.amount):
+        _logger.warning("Webpay: the mall answer for %s does not match the payment", tx.reference)
+        set_mismatch_error(tx)
+        return
+    record_voucher(tx, result, detail)
+    conclude(tx, detail)
+
+
+def conclude(tx, part):
+    """Set the state from a matching answer (a Plus result or the store's detail)."""
+    if part.payment_type_code == "VD":
         redcompra = tx.env.ref(
             "payment_latam.payment_method_webpay_redcompra", raise_if_not_found=False
         )
         if redcompra:
             tx.payment_method_id = redcompra
-    if result.approved and tx.webpay_capture_deferred:
+    if part.approved and tx.webpay_capture_deferred:
         tx._set_authorized()
-    elif result.approved:
+    elif part.approved:
         tx._set_done()
-    elif result.failed:
-        tx._set_error(rejection_message(tx, result.response_code))
+    elif part.failed:
+        tx._set_error(rejection_message(tx, part.response_code))
     else:
         set_unknown(tx)
 

@@ -11,10 +11,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 
-from ..gateways import webpay_const as const
 from ..gateways import webpay_oneclick as oneclick
 from ..gateways import webpay_rest as rest
-from .webpay_flow import record_voucher, rejection_message, set_mismatch_error, set_unknown
+from .webpay_flow import apply_mall_result, set_unknown, store_buy_order
 
 _logger = logging.getLogger(__name__)
 
@@ -34,12 +33,6 @@ def client_for(provider):
 
 def wants_inscription(tx):
     return tx.tokenize or tx.operation == "validation"
-
-
-def store_buy_order(tx):
-    """The store's buy order: unique with the transaction id, within 26 characters."""
-    prefix = f"{tx.id}-"
-    return prefix + tx.reference[: const.BUY_ORDER_MAX_LENGTH - len(prefix)]
 
 
 # === Inscription (the browser goes to Transbank's card form) === #
@@ -165,20 +158,7 @@ def authorize(tx):
         _logger.warning("Oneclick: authorization of %s unknown: %s", tx.reference, error)
         set_unknown(tx)
         return
-    apply_result(tx, result)
-
-
-def apply_result(tx, result):
-    detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
-    if result.buy_order != tx.reference or not detail or detail.amount != round(tx.amount):
-        _logger.warning("Oneclick: answer for %s does not match the payment", tx.reference)
-        set_mismatch_error(tx)
-        return
-    record_voucher(tx, result, detail)
-    if detail.approved:
-        tx._set_done()
-    else:
-        tx._set_error(rejection_message(tx, detail.response_code))
+    apply_mall_result(tx, result)
 
 
 def settle_pending(tx):
@@ -193,7 +173,7 @@ def settle_pending(tx):
     except rest.WebpayUnknownOutcome as error:
         _logger.warning("Oneclick: status of %s unknown: %s", tx.reference, error)
         return
-    apply_result(tx, result)
+    apply_mall_result(tx, result)
 
 
 def check_pending(tx_model):

@@ -16,20 +16,23 @@ import secrets
 from datetime import datetime, timezone
 
 from .harness import GatewaySimulator, Response, route
+from .webpay_mall import DEFERRED_MALLS, PLUS_MALL_STORES, PlusMallRoutes
 from .webpay_oneclick import OneclickRoutes
 
 API = "/rswebpaytransaction/api/webpay/v1.2"
 FORM_PATH = "/webpayserver/initTransaction"
 
 # Transbank's published integration credentials (developer docs and SDKs).
+INTEGRATION_KEY = "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C"
 INTEGRATION_CREDENTIALS = {
     "597055555532": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
     "597055555540": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
     "597055555541": "579B532A7440BB0C9079DED94D31EA1615BACEB56610332264630D42D0A36B1C",
+    **dict.fromkeys(PLUS_MALL_STORES, INTEGRATION_KEY),
 }
 
 # Commerce codes whose authorizations wait for a capture (integration's deferred one).
-DEFERRED_CAPTURE_CODES = {"597055555540"}
+DEFERRED_CAPTURE_CODES = {"597055555540", *DEFERRED_MALLS, "597055555582", "597055555583"}
 REVERSAL_WINDOW = 3 * 3600  # a full refund this soon after the sale is a reversal
 NULLIFICATION_WINDOW = 90 * 86400
 CAPTURE_WINDOW = 7 * 86400
@@ -43,8 +46,9 @@ _BUY_ORDER = re.compile(r"^[A-Za-z0-9|_=&%.,~:/?\[+!@()>-]{1,26}$")
 TEST_CARD_LAST4 = "6623"
 
 
-class WebpaySimulator(OneclickRoutes, GatewaySimulator):
+class WebpaySimulator(PlusMallRoutes, OneclickRoutes, GatewaySimulator):
     name = "webpay"
+    form_path = FORM_PATH
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -164,6 +168,8 @@ class WebpaySimulator(OneclickRoutes, GatewaySimulator):
             payload = request.json()
         except ValueError:
             return self._error(400, "Invalid JSON")
+        if request.header("Tbk-Api-Key-Id") in PLUS_MALL_STORES:
+            return self._create_mall(request, payload)
         buy_order = str(payload.get("buy_order") or "")
         session_id = str(payload.get("session_id") or "")
         return_url = str(payload.get("return_url") or "")
@@ -208,6 +214,8 @@ class WebpaySimulator(OneclickRoutes, GatewaySimulator):
             if tx.get("committed"):
                 return self._error(422, "Invalid status '1' for transaction while authorizing")
             tx["committed"] = True
+            if tx.get("details") is not None:
+                return self._commit_mall(tx)
             now = self.clock.now()
             tx["committed_at"] = now
             tx["transaction_date"] = self._iso_now()
@@ -236,6 +244,8 @@ class WebpaySimulator(OneclickRoutes, GatewaySimulator):
                 return refused
             if tx["decision"] in ("abort", "timeout", "form_error"):
                 return self._error(422, "Transaction has an invalid finished state: aborted")
+            if tx.get("details") is not None:
+                return Response.json(self._mall_plus_body(tx))
             return Response.json(self._transaction_body(tx))
 
     @route("POST", API + r"/transactions/(?P<token>[^/]+)/refunds")
@@ -244,6 +254,8 @@ class WebpaySimulator(OneclickRoutes, GatewaySimulator):
             tx, refused = self._known_transaction(request, token)
             if refused:
                 return refused
+            if tx.get("details") is not None:
+                return self._refund_mall(request, tx)
             amount = self._amount_of(request, "amount")
             if amount is None:
                 return self._error(422, "Invalid value for parameter: amount")
@@ -255,6 +267,8 @@ class WebpaySimulator(OneclickRoutes, GatewaySimulator):
             tx, refused = self._known_transaction(request, token)
             if refused:
                 return refused
+            if tx.get("details") is not None:
+                return self._capture_mall(request, tx)
             if tx["commerce_code"] not in DEFERRED_CAPTURE_CODES:
                 return self._error(422, "The commerce code does not capture deferred")
             if tx["status"] == "CAPTURED":

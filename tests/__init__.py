@@ -10,6 +10,7 @@ from . import (
     test_webpay_checkout_tour,
     test_webpay_concurrency,
     test_webpay_flow,
+    test_webpay_mall,
     test_webpay_oneclick,
     test_zz_uninstall,
 )

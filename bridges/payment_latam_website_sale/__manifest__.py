@@ -8,6 +8,7 @@
     "icon": "/payment_latam/static/description/icon.png",
     "depends": ["payment_latam", "website_sale"],
     "data": [
+        "views/payment_provider_views.xml",
         "views/website_sale_templates.xml",
     ],
     "auto_install": True,

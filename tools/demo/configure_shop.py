@@ -6,7 +6,11 @@ from odoo.addons.payment_latam.simulators.registry import DEMO_PORTS
 env = env  # noqa: F821 - provided by odoo-bin shell
 
 simulator_urls = {
-    "webpay": {"webpay_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['webpay']}"},
+    # Saved cards on: a signed-in shopper can tick "save my card" (Oneclick Mall).
+    "webpay": {
+        "webpay_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['webpay']}",
+        "allow_tokenization": True,
+    },
     "etpay": {
         "etpay_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['etpay']}",
         "etpay_test_payment_page_url": f"http://127.0.0.1:{DEMO_PORTS['etpay']}",

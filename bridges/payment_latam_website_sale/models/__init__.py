@@ -1,0 +1,1 @@
+from . import payment_transaction, payment_webpay_store
