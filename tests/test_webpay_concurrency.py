@@ -34,26 +34,37 @@ class TestWebpayConcurrentReturns(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             provider = env.ref("payment_latam.payment_provider_webpay")
-            saved = provider.read(["state", "is_published", "webpay_test_api_url"])[0]
+            saved = provider.read(
+                ["state", "is_published", "webpay_test_api_url", "allow_tokenization"]
+            )[0]
             saved.pop("id")
             self.addCleanup(self._cleanup, provider.id, saved)
-            provider.write({"state": "test", "webpay_test_api_url": self.transbank.url})
+            provider.write(
+                {
+                    "state": "test",
+                    "webpay_test_api_url": self.transbank.url,
+                    "allow_tokenization": True,
+                }
+            )
             clp = env.ref("base.CLP")
             clp.active = True
             partner = env["res.partner"].create(
-                {"name": "Compradora Concurrente", "country_id": env.ref("base.cl").id}
-            )
-            tx = env["payment.transaction"].create(
                 {
-                    "provider_id": provider.id,
-                    "payment_method_id": env.ref("payment_latam.payment_method_webpay").id,
-                    "amount": 25990,
-                    "currency_id": clp.id,
-                    "partner_id": partner.id,
-                    "reference": f"WP-CONC-{uuid.uuid4().hex[:8]}",
-                    "operation": "online_redirect",
+                    "name": "Compradora Concurrente",
+                    "email": "concurrente@example.cl",
+                    "country_id": env.ref("base.cl").id,
                 }
             )
+            self.tx_values = {
+                "provider_id": provider.id,
+                "payment_method_id": env.ref("payment_latam.payment_method_webpay").id,
+                "amount": 25990,
+                "currency_id": clp.id,
+                "partner_id": partner.id,
+                "reference": f"WP-CONC-{uuid.uuid4().hex[:8]}",
+                "operation": "online_redirect",
+            }
+            tx = env["payment.transaction"].create(self.tx_values)
             tx._get_processing_values()  # opens the payment at the simulator
             self.tx_id, self.partner_id, self.token = tx.id, partner.id, tx.provider_reference
 
@@ -64,8 +75,8 @@ class TestWebpayConcurrentReturns(BaseCase):
             env["res.partner"].browse(self.partner_id).unlink()
             env["payment.provider"].browse(provider_id).write(saved)
 
-    def test_simultaneous_returns_commit_once(self):
-        self.transbank._decide(self.token, "approve")
+    def _in_parallel(self, notification_data):
+        """Hand the same notification to Odoo from PARALLEL_RETURNS transactions at once."""
         barrier = threading.Barrier(PARALLEL_RETURNS)
         errors = []
 
@@ -76,7 +87,7 @@ class TestWebpayConcurrentReturns(BaseCase):
                     barrier.wait(timeout=30)
                     retrying(
                         lambda: env["payment.transaction"]._handle_notification_data(
-                            "webpay", {"kind": "commit", "token": self.token}
+                            "webpay", notification_data
                         ),
                         env,
                     )
@@ -88,11 +99,45 @@ class TestWebpayConcurrentReturns(BaseCase):
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
-
         self.assertFalse([thread for thread in threads if thread.is_alive()], "stuck returns")
         self.assertEqual(errors, [])
+
+    def test_simultaneous_returns_commit_once(self):
+        self.transbank._decide(self.token, "approve")
+        self._in_parallel({"kind": "commit", "token": self.token})
         self.assertEqual(self.transbank.commits_of(self.token), 1)
         with self.registry.cursor() as cr:
             tx = api.Environment(cr, SUPERUSER_ID, {})["payment.transaction"].browse(self.tx_id)
             self.assertEqual(tx.state, "done")
             self.assertTrue(tx.webpay_authorization_code)
+
+    def test_simultaneous_inscription_returns_save_and_charge_once(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            tx = env["payment.transaction"].create(
+                dict(self.tx_values, reference=f"{self.tx_values['reference']}-S", tokenize=True)
+            )
+            tx._get_processing_values()  # starts the inscription at the simulator
+            tx_id, inscription = tx.id, tx.webpay_inscription_token
+        self.addCleanup(self._cleanup_saved_card, tx_id)
+        self.transbank._decide_inscription(inscription, "accept")
+
+        self._in_parallel({"kind": "inscription", "token": inscription})
+
+        finishes = self.transbank.requests_to(r"/inscriptions/[^/]+$", method="PUT")
+        self.assertEqual(len(finishes), 1)
+        charges = self.transbank.requests_to(r"/oneclick/v1\.2/transactions$", method="POST")
+        self.assertEqual(len(charges), 1)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual(env["payment.transaction"].browse(tx_id).state, "done")
+            tokens = env["payment.token"].search([("partner_id", "=", self.partner_id)])
+            self.assertEqual(len(tokens), 1)
+
+    def _cleanup_saved_card(self, tx_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            tx = env["payment.transaction"].browse(tx_id)
+            token = tx.token_id
+            tx.unlink()
+            token.unlink()
