@@ -65,7 +65,8 @@ class MallResult:
     def from_json(cls, data):
         if not isinstance(data, dict) or not isinstance(data.get("details"), list):
             raise WebpayUnknownOutcome("Transbank's answer has no transaction details")
-        card = data.get("card_detail") or {}
+        card = data.get("card_detail")
+        card = card if isinstance(card, dict) else {}
         details = []
         for item in data["details"]:
             if not isinstance(item, dict):

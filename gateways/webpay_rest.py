@@ -55,7 +55,7 @@ def parse_int(value):
         return None
     try:
         return int(float(value))  # the SDKs send numbers as strings too
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise WebpayUnknownOutcome(f"unreadable number {value!r}") from error
 
 
@@ -83,7 +83,8 @@ class TransactionResult:
         if not isinstance(data, dict) or "status" not in data:
             raise WebpayUnknownOutcome("Transbank's answer has no transaction status")
 
-        card = data.get("card_detail") or {}
+        card = data.get("card_detail")
+        card = card if isinstance(card, dict) else {}
         return cls(
             status=str(data.get("status") or ""),
             response_code=parse_int(data.get("response_code")),
@@ -213,6 +214,8 @@ class WebpayClient:
         if response.status_code >= 400:
             message = body.get("error_message") if isinstance(body, dict) else None
             raise WebpayRejected(response.status_code, message or str(body)[:200])
+        if not isinstance(body, dict):
+            raise WebpayUnknownOutcome("Transbank's answer is not a JSON object")
         return body
 
     def create_transaction(self, buy_order, session_id, amount, return_url):

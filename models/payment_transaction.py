@@ -113,7 +113,8 @@ class PaymentTransaction(models.Model):
             try:
                 with self.env.cr.savepoint(flush=False):
                     self.env.cr.execute(_LOCK_NOWAIT, [self.id], log_exceptions=False)
-            except psycopg2.errors.LockNotAvailable:
+            except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure):
+                # Held by another transaction, or changed by one since our snapshot.
                 return False
         self.invalidate_recordset()
         return True

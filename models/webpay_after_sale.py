@@ -68,6 +68,7 @@ def refund(source_tx, refund_tx):
     """Ask Transbank to give back `refund_tx`'s amount of `source_tx`."""
     # One refund of a sale at a time: Transbank checks each against the balance left.
     source_tx._latam_lock()
+    _settle_unconfirmed_refunds(source_tx, refund_tx)
     amount = -refund_tx.amount
     try:
         result = _refund_call(source_tx, amount)
@@ -84,7 +85,11 @@ def refund(source_tx, refund_tx):
         return
     if not result.accepted:
         raise _refused(source_tx, "refund", f"response code {result.response_code}")
-    if result.type == const.REFUND_NULLIFIED and result.nullified_amount != round(amount):
+    booked = sum(-tx.amount for tx in _refunds(source_tx, "done"))
+    whole_rest = round(amount) == round(source_tx.amount) - round(booked)
+    if (result.type == const.REFUND_REVERSED and not whole_rest) or (
+        result.type == const.REFUND_NULLIFIED and result.nullified_amount != round(amount)
+    ):
         _logger.warning(
             "Webpay: refund %s nullified %s instead of %s",
             refund_tx.reference,
@@ -102,6 +107,27 @@ def refund(source_tx, refund_tx):
     _record_refund(source_tx, refund_tx, result.type, result)
     refund_tx._set_done(_refund_message(refund_tx))
     _trigger_post_processing(source_tx.env)
+
+
+def _refunds(source_tx, state):
+    return source_tx.child_transaction_ids.filtered(
+        lambda tx: tx.operation == "refund" and tx.state == state
+    )
+
+
+def _settle_unconfirmed_refunds(source_tx, refund_tx):
+    """Refuse a new refund while an earlier one's outcome is unknown: it may have
+    given the money back already, and Odoo does not count it yet."""
+    for pending in _refunds(source_tx, "pending") - refund_tx:
+        settle_refund(pending)
+        if pending.state == "pending":
+            raise UserError(
+                source_tx.env._(
+                    "An earlier refund of %(reference)s is not confirmed by Transbank yet. "
+                    "Odoo is checking; refund again once it is settled.",
+                    reference=source_tx.reference,
+                )
+            )
 
 
 def _record_refund(source_tx, refund_tx, refund_type, result=None):
@@ -170,10 +196,28 @@ def settle_refund(refund_tx):
 # === Deferred capture and void === #
 
 
+def _settle_unconfirmed_operation(tx):
+    """Before a capture or void: an earlier one whose answer was lost is settled
+    first, never sent again blindly. True if `tx` is no longer authorized."""
+    if not tx.webpay_pending_operation:
+        return False
+    if settle_operation(tx):
+        return True
+    if tx.webpay_pending_operation:
+        raise UserError(
+            tx.env._(
+                "Transbank has not confirmed the last capture or void of %(reference)s yet. "
+                "Odoo is checking; try again once it is settled.",
+                reference=tx.reference,
+            )
+        )
+    return False
+
+
 def capture(tx):
     """Capture the whole of a deferred Webpay authorization."""
     tx._latam_lock()
-    if tx.state != "authorized":
+    if tx.state != "authorized" or _settle_unconfirmed_operation(tx):
         return
     client = client_for(tx.provider_id)
     try:
@@ -223,7 +267,7 @@ def capture(tx):
 def void(tx):
     """Release a deferred authorization: Transbank reverses it."""
     tx._latam_lock()
-    if tx.state != "authorized":
+    if tx.state != "authorized" or _settle_unconfirmed_operation(tx):
         return
     try:
         result = _refund_call(tx, tx.amount)

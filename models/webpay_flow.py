@@ -5,6 +5,7 @@ protocol results of `gateways.webpay_rest` into transaction states.
 """
 
 import logging
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from odoo import fields
@@ -75,10 +76,14 @@ def buy_order_or_none(reference):
         return None
 
 
-def open_transaction(tx):
-    """Create the transaction at Transbank; return the redirect form's values."""
+def check_currency(tx):
     if tx.currency_id.name not in const.SUPPORTED_CURRENCIES:
         raise ValidationError(tx.env._("Webpay only takes payments in Chilean pesos (CLP)."))
+
+
+def open_transaction(tx):
+    """Create the transaction at Transbank; return the redirect form's values."""
+    check_currency(tx)
     try:
         rest.clp_amount(tx.amount)
     except ValueError as error:
@@ -93,7 +98,8 @@ def open_transaction(tx):
                 reference=tx.reference,
             )
         )
-    session_id = f"odoo-{tx.id}"
+    # Random: with the buy order it identifies a timeout return, which must not be forgeable.
+    session_id = f"odoo-{secrets.token_hex(16)}"
     return_url = f"{tx.provider_id.get_base_url().rstrip('/')}{RETURN_ROUTE}"
     try:
         token, url = _create_at_transbank(tx, session_id, return_url)
@@ -277,7 +283,6 @@ def set_mismatch_error(tx):
 
 def apply_result(tx, result):
     """Turn a commit or status answer into the transaction's state."""
-    record_voucher(tx, result)
     expected_amount = round(tx.amount)
     if result.buy_order != tx.reference or result.amount != expected_amount:
         _logger.warning(
@@ -289,6 +294,7 @@ def apply_result(tx, result):
         )
         set_mismatch_error(tx)
         return
+    record_voucher(tx, result)
     conclude(tx, result)
 
 

@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import webpay_oneclick as oneclick
 from ..gateways import webpay_rest as rest
-from .webpay_flow import apply_mall_result, set_unknown, store_buy_order
+from .webpay_flow import apply_mall_result, check_currency, set_unknown, store_buy_order
 
 _logger = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ def wants_inscription(tx):
 
 def start_inscription(tx):
     """Open an inscription; return the redirect form's values."""
+    if tx.operation != "validation":
+        check_currency(tx)
     partner = tx.partner_id
     username = f"odoo-{partner.id}-{tx.id}"  # one inscription per token, never reused
     return_url = f"{tx.provider_id.get_base_url().rstrip('/')}{RETURN_ROUTE}"
@@ -121,6 +123,7 @@ def authorize(tx):
     token = tx.token_id
     if not token:
         raise UserError(tx.env._("Webpay: this payment has no saved card."))
+    check_currency(tx)  # a saved card may be offered for any invoice: pesos only
     provider = tx.provider_id
     store_code = provider._latam_setting("oneclick_store_code")
     tx.write(

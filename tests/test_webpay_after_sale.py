@@ -113,6 +113,34 @@ class TestWebpayRefunds(WebpayCommon):
         self.assertEqual(refund.webpay_balance, 9990)
         self.assertEqual(len(self._refund_calls()), 1, "never refunded twice")
 
+    def test_no_new_refund_while_an_earlier_one_is_unconfirmed(self):
+        tx = self._paid_transaction()
+        self.transbank.clock.advance(4 * HOURS)
+        self.transbank.inject_fault("drop", path=r"/transactions/[^/]+/refunds")
+        with mute_logger(AFTER_SALE_LOGGER):
+            tx.action_refund(amount_to_refund=3000)
+        with (
+            mute_logger(AFTER_SALE_LOGGER),
+            self.assertRaisesRegex(UserError, "not confirmed"),
+            self.env.cr.savepoint(),
+        ):
+            tx.action_refund(amount_to_refund=3000)
+        self.assertEqual(len(self._refund_calls()), 1, "the second refund was never sent")
+
+    def test_a_new_refund_first_settles_the_unconfirmed_one(self):
+        tx = self._paid_transaction()
+        self.transbank.clock.advance(4 * HOURS)
+        self.transbank.inject_fault(
+            "drop", path=r"/transactions/[^/]+/refunds", after_handling=True
+        )
+        with mute_logger(AFTER_SALE_LOGGER):
+            tx.action_refund(amount_to_refund=3000)
+        first = self._refunds_of(tx)
+        tx.action_refund(amount_to_refund=2000)
+        self.assertEqual(first.state, "done", "settled from Transbank's balance first")
+        self.assertEqual(sorted(self._refunds_of(tx).mapped("state")), ["done", "done"])
+        self.assertEqual(self._refunds_of(tx).sorted("id")[-1].webpay_balance, 10990)
+
     def test_refund_that_never_reached_transbank_is_cancelled_after_an_hour(self):
         tx = self._paid_transaction()
         self.transbank.inject_fault("drop", path=r"/transactions/[^/]+/refunds")
@@ -209,6 +237,17 @@ class TestWebpayDeferredCapture(WebpayCommon):
         self.assertFalse(tx.webpay_pending_operation)
         tx.action_capture()
         self.assertEqual(tx.state, "done")
+
+    def test_void_after_a_lost_capture_answer_settles_instead_of_reversing(self):
+        tx = self._authorized_transaction()
+        self.transbank.inject_fault(
+            "drop", path=r"/transactions/[^/]+/capture", after_handling=True
+        )
+        with mute_logger(AFTER_SALE_LOGGER):
+            tx.action_capture()
+        tx.action_void()  # the capture happened: the void must not reverse the sale
+        self.assertEqual(tx.state, "done")
+        self.assertFalse(self.transbank.requests_to(r"/transactions/[^/]+/refunds"))
 
     def test_capture_with_refused_credentials_changes_nothing(self):
         tx = self._authorized_transaction()

@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -114,6 +114,15 @@ class TestWebpayOneclick(WebpayCommon):
         self.assertEqual(len(self._authorizations()), 2)
         tx._send_payment_request()  # a repeated call must not charge again
         self.assertEqual(len(self._authorizations()), 2)
+
+    def test_a_saved_card_never_pays_in_another_currency(self):
+        token = self._save_card().token_id
+        tx = self._create_transaction(
+            "token", reference="WP-TOKEN-USD", token_id=token.id, currency_id=self.currency_usd.id
+        )
+        with self.assertRaisesRegex(ValidationError, "pesos"), self.env.cr.savepoint():
+            tx._send_payment_request()
+        self.assertEqual(len(self._authorizations()), 1, "only the first, in pesos")
 
     def test_declined_saved_card_is_an_error_with_a_reason(self):
         token = self._save_card().token_id
