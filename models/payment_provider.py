@@ -207,6 +207,14 @@ class PaymentProvider(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _archive_linked_tokens(self):
+        """Override of `payment`: a provider changing state archives its tokens even
+        when Transbank cannot be reached to delete their inscriptions (an emergency
+        disable must not depend on the gateway); those are logged instead."""
+        return super(
+            PaymentProvider, self.with_context(webpay_tolerate_unreachable=True)
+        )._archive_linked_tokens()
+
     def _webpay_store_code(self, company):
         """The mall store selling for `company` (Transbank's integration store in test)."""
         self.ensure_one()

@@ -147,7 +147,13 @@ def authorize(tx):
             tx.env._("Webpay cannot take this payment: %(reason)s", reason=str(error))
         ) from error
     except rest.WebpayRejected as error:
-        # Refused before any authorization: no money moved.
+        if error.status_code == 422:
+            # E.g. a buy order Transbank already charged (a request Odoo rolled back
+            # after the charge): the status, not this refusal, says what happened.
+            _logger.warning("Oneclick: authorization of %s refused: %s", tx.reference, error)
+            set_unknown(tx)
+            return
+        # Refused before any authorization (credentials): no money moved.
         _logger.warning("Oneclick: authorization of %s refused: %s", tx.reference, error)
         tx._set_error(
             tx.env._(
@@ -230,6 +236,13 @@ def delete_inscription(token):
         _logger.info("Oneclick: inscription of token %s not deleted: %s", token.id, error)
     except rest.WebpayUnknownOutcome as error:
         _logger.warning("Oneclick: deleting the inscription of token %s: %s", token.id, error)
+        if token.env.context.get("webpay_tolerate_unreachable"):
+            _logger.warning(
+                "Oneclick: token %s archived with its provider; delete its inscription "
+                "at Transbank by hand",
+                token.id,
+            )
+            return
         raise UserError(
             token.env._(
                 "Transbank could not be reached to delete the saved card; it is still saved. "

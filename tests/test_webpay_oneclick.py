@@ -189,6 +189,13 @@ class TestWebpayOneclick(WebpayCommon):
         self.assertTrue(token.active)
         self.assertEqual(len(self.transbank.active_inscriptions()), 1)
 
+    def test_disabling_the_provider_archives_tokens_even_if_transbank_is_down(self):
+        token = self._save_card().token_id
+        self.transbank.inject_fault("drop", path=r"/oneclick/v1\.2/inscriptions$")
+        with mute_logger(ONECLICK_LOGGER):
+            self.provider.state = "disabled"
+        self.assertFalse(token.active)
+
     def test_adding_a_card_without_paying_only_saves_it(self):
         tx, form = self._start_saving_a_card(
             reference="WP-VALIDATE-1", operation="validation", amount=0
