@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from . import webpay_const as const
 from .webpay_rest import (
+    AuthorizationOutcome,
     CaptureResult,
     RefundResult,
     WebpayClient,
@@ -20,7 +21,7 @@ from .webpay_rest import (
 
 
 @dataclass(frozen=True)
-class MallDetail:
+class MallDetail(AuthorizationOutcome):
     """One store's part of a mall transaction."""
 
     commerce_code: str
@@ -33,21 +34,6 @@ class MallDetail:
     installments_number: int
     installments_amount: int | None
     balance: int | None
-
-    @property
-    def approved(self):
-        return (
-            self.status == const.APPROVED_STATUS
-            and self.response_code == const.APPROVED_RESPONSE_CODE
-        )
-
-    @property
-    def failed(self):
-        return self.status in const.FAILED_STATUSES or (
-            self.response_code is not None
-            and self.response_code != const.APPROVED_RESPONSE_CODE
-            and self.status != "INITIALIZED"
-        )
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,27 @@ def parse_int(value):
         raise WebpayUnknownOutcome(f"unreadable number {value!r}") from error
 
 
+class AuthorizationOutcome:
+    """Approved or failed, read from `status` and `response_code` (a sale or a store's part)."""
+
+    @property
+    def approved(self):
+        return (
+            self.status == const.APPROVED_STATUS
+            and self.response_code == const.APPROVED_RESPONSE_CODE
+        )
+
+    @property
+    def failed(self):
+        return self.status in const.FAILED_STATUSES or (
+            self.response_code is not None
+            and self.response_code != const.APPROVED_RESPONSE_CODE
+            and self.status != "INITIALIZED"
+        )
+
+
 @dataclass(frozen=True)
-class TransactionResult:
+class TransactionResult(AuthorizationOutcome):
     """What commit and status answer about one Webpay transaction."""
 
     status: str
@@ -100,21 +119,6 @@ class TransactionResult:
             accounting_date=str(data.get("accounting_date") or ""),
             vci=str(data.get("vci") or ""),
             balance=parse_int(data.get("balance")),
-        )
-
-    @property
-    def approved(self):
-        return (
-            self.status == const.APPROVED_STATUS
-            and self.response_code == const.APPROVED_RESPONSE_CODE
-        )
-
-    @property
-    def failed(self):
-        return self.status in const.FAILED_STATUSES or (
-            self.response_code is not None
-            and self.response_code != const.APPROVED_RESPONSE_CODE
-            and self.status != "INITIALIZED"
         )
 
 

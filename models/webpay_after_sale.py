@@ -183,6 +183,7 @@ def settle_refund(refund_tx):
         refund_tx.write({"webpay_refund_type": refund_type, "webpay_balance": balance or 0})
         source_tx.webpay_status = status
         refund_tx._set_done(_refund_message(refund_tx))
+        _trigger_post_processing(refund_tx.env)
         return
     too_old = fields.Datetime.now() - timedelta(minutes=const.REFUND_SETTLE_MINUTES)
     if refund_tx.create_date <= too_old:
@@ -353,4 +354,3 @@ def check_unsettled(tx_model):
                     settle_operation(tx)
         except Exception:  # one bad transaction must not stop the others
             _logger.exception("Webpay: settling %s failed", tx.reference)
-    _trigger_post_processing(tx_model.env)
