@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "views/payment_provider_views.xml",
         "views/payment_webpay_templates.xml",
+        "views/payment_etpay_templates.xml",
         "views/payment_transaction_views.xml",
         "views/payment_status_templates.xml",
         "data/payment_method_data.xml",

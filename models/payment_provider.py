@@ -110,6 +110,31 @@ class PaymentProvider(models.Model):
         help="Given by ETpay to each merchant.",
     )
 
+    etpay_bank_code = fields.Selection(
+        string="Preselected Bank",
+        selection=list(etpay_const.BANK_CODES),
+        help="Send payers straight to this bank's login on ETpay's page. Empty: they choose.",
+    )
+    etpay_prefill_rut = fields.Boolean(
+        string="Prefill the Customer's RUT",
+        help="Send the customer's RUT (from the tax ID) so ETpay's page shows it filled in.",
+        default=True,
+    )
+    etpay_lock_rut = fields.Boolean(
+        string="Lock the Prefilled RUT",
+        help="The payer cannot change the prefilled RUT on ETpay's page.",
+    )
+    etpay_status_check_delay = fields.Integer(
+        string="Ask ETpay After (minutes)",
+        help="A payment still pending this long after it started is checked with ETpay.",
+        default=etpay_const.DEFAULT_STATUS_CHECK_DELAY,
+    )
+    etpay_session_lifetime = fields.Integer(
+        string="Session Lifetime (minutes)",
+        help="After this, a payment ETpay knows nothing of is cancelled.",
+        default=etpay_const.DEFAULT_SESSION_LIFETIME,
+    )
+
     # === Caja Vecina (BancoEstado calls Odoo) === #
     cajavecina_allowed_ips = fields.Char(
         string="Allowed Caller Addresses",
@@ -176,6 +201,18 @@ class PaymentProvider(models.Model):
                     )
                 )
 
+    @api.constrains("etpay_status_check_delay", "etpay_session_lifetime")
+    def _check_etpay_delays(self):
+        for provider in self.filtered(lambda p: p.code == ETPAY):
+            delay, lifetime = provider.etpay_status_check_delay, provider.etpay_session_lifetime
+            if delay <= 0 or lifetime < delay:
+                raise ValidationError(
+                    self.env._(
+                        "ETpay: the status check delay must be positive and the session "
+                        "lifetime at least as long."
+                    )
+                )
+
     def _latam_missing_production_settings(self):
         """Return the labels of the empty production settings of this provider."""
         self.ensure_one()
@@ -203,6 +240,14 @@ class PaymentProvider(models.Model):
                 "support_tokenization": True,  # Oneclick Mall
             }
         )
+        # ETpay has no refund API (a transfer is refunded by hand), no tokens, no capture.
+        self.filtered(lambda provider: provider.code == ETPAY).update(
+            {
+                "support_manual_capture": False,
+                "support_refund": "none",
+                "support_tokenization": False,
+            }
+        )
         return res
 
     # === BUSINESS METHODS === #
@@ -214,6 +259,14 @@ class PaymentProvider(models.Model):
         return super(
             PaymentProvider, self.with_context(webpay_tolerate_unreachable=True)
         )._archive_linked_tokens()
+
+    def _get_redirect_form_view(self, is_validation=False):
+        """Override of `payment`: ETpay's redirect form, also for providers created
+        before the form existed (their record is not updated)."""
+        res = super()._get_redirect_form_view(is_validation=is_validation)
+        if self.code == ETPAY and not res:
+            return self.env.ref("payment_latam.etpay_redirect_form")
+        return res
 
     def _webpay_store_code(self, company):
         """The mall store selling for `company` (Transbank's integration store in test)."""

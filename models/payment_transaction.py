@@ -2,8 +2,8 @@ import psycopg2
 
 from odoo import api, fields, models
 
-from ..gateways.codes import WEBPAY
-from . import webpay_after_sale, webpay_flow, webpay_oneclick
+from ..gateways.codes import ETPAY, WEBPAY
+from . import etpay_flow, webpay_after_sale, webpay_flow, webpay_oneclick
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
 _LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
@@ -94,6 +94,22 @@ class PaymentTransaction(models.Model):
         copy=False,
     )
 
+    # === ETpay: the session's signature key and the payment ETpay reports === #
+    etpay_signature_token = fields.Char(
+        string="ETpay Signature Token",
+        help="ETpay signs this session's outcome with it; it never leaves the server.",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
+    etpay_payment_token = fields.Char(
+        string="ETpay Payment Token",
+        help="ETpay's id of the transfer: give it to ETpay's support when asking about it.",
+        readonly=True,
+        copy=False,
+    )
+    etpay_payment_status = fields.Char(string="ETpay Status", readonly=True, copy=False)
+
     # === BUSINESS METHODS: row lock === #
 
     def _latam_lock(self, wait=True):
@@ -123,7 +139,14 @@ class PaymentTransaction(models.Model):
 
     @api.model
     def _compute_reference(self, provider_code, prefix=None, separator="-", **kwargs):
-        """Override of `payment`: a Webpay reference is Transbank's buy order (≤ 26 chars)."""
+        """Override of `payment`: a Webpay reference is Transbank's buy order (≤ 26 chars),
+        an ETpay one its `merchant_order_id` (letters, digits, hyphens)."""
+        if provider_code == ETPAY:
+
+            def compute_etpay(**values):
+                return super(PaymentTransaction, self)._compute_reference(provider_code, **values)
+
+            return etpay_flow.compute_reference(compute_etpay, prefix, separator, **kwargs)
         if provider_code != WEBPAY:
             return super()._compute_reference(
                 provider_code, prefix=prefix, separator=separator, **kwargs
@@ -141,6 +164,8 @@ class PaymentTransaction(models.Model):
             return webpay_oneclick.start_inscription(self)
         if self.provider_code == WEBPAY:
             return webpay_flow.open_transaction(self)
+        if self.provider_code == ETPAY:
+            return etpay_flow.open_session(self)
         return res
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):
@@ -152,6 +177,8 @@ class PaymentTransaction(models.Model):
                     self, notification_data.get("token")
                 )
             return webpay_flow.find_transaction(self, notification_data)
+        if provider_code == ETPAY and len(tx) != 1:
+            return etpay_flow.find_transaction(self, notification_data)
         return tx
 
     def _process_notification_data(self, notification_data):
@@ -162,6 +189,8 @@ class PaymentTransaction(models.Model):
                 webpay_oneclick.finish_inscription(self)
             else:
                 webpay_flow.process_return(self, notification_data)
+        elif self.provider_code == ETPAY:
+            etpay_flow.process(self, notification_data)
         return res
 
     def _send_payment_request(self):
@@ -201,6 +230,22 @@ class PaymentTransaction(models.Model):
         webpay_oneclick.check_pending(self)
         webpay_after_sale.check_unsettled(self)
         return settled
+
+    @api.model
+    def _cron_etpay_check_pending(self):
+        """Settle ETpay payments left pending by asking ETpay; cancel expired unpaid ones."""
+        return etpay_flow.check_pending(self)
+
+    def _record_etpay_payment(self, payment_token, payment_status):
+        """Keep what ETpay reported: the transfer's id (asked for by ETpay's support)."""
+        self.ensure_one()
+        values = {}
+        if payment_token and not self.etpay_payment_token:
+            values["etpay_payment_token"] = payment_token
+        if payment_status:
+            values["etpay_payment_status"] = payment_status
+        if values:
+            self.write(values)
 
     def _webpay_store_code(self):
         """The Webpay Plus Mall store selling this payment: the company's (the shop's

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.addons.payment.tests.common import PaymentCommon
 from odoo.addons.payment_latam.gateways.codes import PROVIDER_CODES
 
@@ -22,3 +24,12 @@ class PaymentLatamCommon(PaymentCommon):
         cls.etpay = cls.latam_providers["etpay"]
         cls.cajavecina = cls.latam_providers["cajavecina"]
         cls.unicomer = cls.latam_providers["unicomer"]
+
+    def _age(self, tx, minutes):
+        """Make `tx` as old as if it had been created `minutes` earlier."""
+        tx.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
+            [tx.create_date - timedelta(minutes=minutes), tx.id],
+        )
+        tx.invalidate_recordset(["create_date"])

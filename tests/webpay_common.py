@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 from odoo.addons.payment_latam.simulators.webpay import WebpaySimulator
 from odoo.addons.payment_latam.tests.common import PaymentLatamCommon
@@ -54,11 +52,3 @@ class WebpayCommon(PaymentHttpCommon, PaymentLatamCommon):
         self._shopper_decides(tx, outcome)
         self._return(token_ws=tx.provider_reference)
         return tx
-
-    def _age(self, tx, minutes):
-        tx.flush_recordset()
-        self.env.cr.execute(
-            "UPDATE payment_transaction SET create_date = %s WHERE id = %s",
-            [tx.create_date - timedelta(minutes=minutes), tx.id],
-        )
-        tx.invalidate_recordset(["create_date"])
