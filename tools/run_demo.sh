@@ -45,7 +45,9 @@ else
         --http-port="$(free_port)" >> "$log" 2>&1 \
         || { tail -n 30 "$log"; die "upgrading payment_latam failed"; }
 fi
-"${odoo[@]}" shell "${common[@]}" --no-http < "$REPO_DIR/tools/demo/configure_shop.py" >> "$log" 2>&1 \
+# Gateways send the browser (and ETpay its webhook) back to the URL the demo is served on.
+DEMO_BASE_URL="http://localhost:$HTTP_PORT" \
+    "${odoo[@]}" shell "${common[@]}" --no-http < "$REPO_DIR/tools/demo/configure_shop.py" >> "$log" 2>&1 \
     || { tail -n 30 "$log"; die "configuring the demo shop failed"; }
 
 say "starting the gateway simulators"

@@ -1,9 +1,17 @@
 # Run by `make run` inside `odoo-bin shell` (env is given), every time: puts
 # the four providers in test mode against the loopback simulators and makes
 # sure the shop has CLP products. Idempotent.
+import os
+
 from odoo.addons.payment_latam.simulators.registry import DEMO_PORTS
 
 env = env  # noqa: F821 - provided by odoo-bin shell
+
+# Return URLs and ETpay's webhook are built from it; an install run on another
+# port would otherwise have left its own.
+env["ir.config_parameter"].set_param(
+    "web.base.url", os.environ.get("DEMO_BASE_URL", "http://localhost:8069")
+)
 
 simulator_urls = {
     # Saved cards on: a signed-in shopper can tick "save my card" (Oneclick Mall).
