@@ -57,15 +57,7 @@ class EtpayController(http.Controller):
         not such a notification, 404 for an unknown session, 403 for a JWT that is
         not ETpay's signature for that session. Never a traceback.
         """
-        raw = request.httprequest.get_data(cache=False)
-        token = None
-        if len(raw) <= MAX_WEBHOOK_BYTES:
-            try:
-                body = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                body = None
-            if isinstance(body, dict) and isinstance(body.get("payment"), str):
-                token = body["payment"]
+        token = self._webhook_jwt()
         if not token:
             _logger.warning("ETpay webhook refused: not a JSON {payment: JWT} body")
             return self._answer(400, "expected a JSON object with a 'payment' JWT")
@@ -75,6 +67,24 @@ class EtpayController(http.Controller):
             _logger.warning("ETpay webhook refused: %s", error.args[0])
             return self._answer(error.http_status, error.args[0])
         return self._answer(200)
+
+    @staticmethod
+    def _webhook_jwt():
+        """The JWT of a `{"payment": "<JWT>"}` body, or None for anything else."""
+        length = request.httprequest.content_length
+        if length is not None and length > MAX_WEBHOOK_BYTES:
+            return None  # refused unread
+        # Cached: Odoo replays the request after a serialization conflict.
+        raw = request.httprequest.get_data()
+        if len(raw) > MAX_WEBHOOK_BYTES:
+            return None
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if isinstance(body, dict) and isinstance(body.get("payment"), str):
+            return body["payment"]
+        return None
 
     def _handle(self, data):
         # Refusals happen before any write; the savepoint makes that a guarantee.

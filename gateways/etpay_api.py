@@ -131,8 +131,9 @@ class EtpayClient:
                 raise EtpayRejected(response.status_code, "no readable message") from error
             raise EtpayUnknownOutcome("ETpay's answer is not JSON") from error
         if response.status_code >= 400:
+            # Only ETpay's message: the rest of an error body may echo our request.
             message = answer.get("message") if isinstance(answer, dict) else None
-            raise EtpayRejected(response.status_code, str(message or answer)[:200])
+            raise EtpayRejected(response.status_code, str(message or "no message")[:200])
         return answer
 
     def initialize_session(

@@ -1,32 +1,24 @@
-"""Chilean RUT: normalization, check digit, masking. No Odoo imports."""
+"""Chilean RUT: normalization, validation and masking, with python-stdnum (Odoo's own
+dependency) doing the check-digit arithmetic. No Odoo imports."""
 
-import re
-
-_RUT = re.compile(r"^(\d{1,8})([\dK])$")
+from stdnum.cl import rut as stdnum_rut
+from stdnum.exceptions import ValidationError as StdnumError
 
 
 def normalize(value):
-    """Return the RUT as body + check digit (no dots, hyphen or spaces, upper-case K),
-    or None when it is not a valid RUT."""
+    """Return the RUT as body + check digit (no dots, hyphen or spaces, upper-case K,
+    no `CL` prefix), or None when it is not a valid RUT."""
     if not value:
         return None
-    compact = re.sub(r"[\s.\-]", "", str(value)).upper()
-    if compact.startswith("CL"):  # a VAT number as Odoo stores it for Chile
-        compact = compact[2:]
-    match = _RUT.match(compact)
-    if not match or check_digit(match.group(1)) != match.group(2):
+    try:
+        return stdnum_rut.validate(str(value))
+    except StdnumError:
         return None
-    return compact.lstrip("0") or None
 
 
-def check_digit(body):
-    """The modulo-11 check digit of a RUT body."""
-    total, factor = 0, 2
-    for digit in reversed(body):
-        total += int(digit) * factor
-        factor = 2 if factor == 7 else factor + 1
-    remainder = 11 - total % 11
-    return {11: "0", 10: "K"}.get(remainder, str(remainder))
+def with_hyphen(compact):
+    """`760864285` → `76086428-5`, the form Odoo's Chilean localization stores."""
+    return f"{compact[:-1]}-{compact[-1]}"
 
 
 def mask(value):

@@ -1,1 +1,8 @@
-from . import payment_provider, payment_token, payment_transaction, payment_webpay_store
+from . import (
+    cajavecina_exchange,
+    payment_provider,
+    payment_token,
+    payment_transaction,
+    payment_webpay_store,
+    res_partner,
+)

@@ -17,6 +17,7 @@ from odoo.exceptions import ValidationError
 from ..gateways import etpay_api as api
 from ..gateways import etpay_const as const
 from ..gateways import etpay_jwt, rut
+from . import pending_sweep
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ WEBHOOK_ROUTE = "/payment/etpay/webhook"
 SOURCE_WEBHOOK = "webhook"
 SOURCE_RETURN = "return"
 SOURCE_CANCEL = "cancel"
+STATUS_CHECK_INTERVAL = timedelta(seconds=15)
 
 
 class EtpayNotificationError(ValidationError):
@@ -37,12 +39,17 @@ class EtpayNotificationError(ValidationError):
         self.http_status = http_status
 
 
-def client_for(provider):
+def client_for(provider, environment=None):
     return api.EtpayClient(
-        provider._latam_setting("api_url"),
-        provider._latam_setting("merchant_code"),
-        provider._latam_setting("api_token"),
+        provider._latam_setting("api_url", environment),
+        provider._latam_setting("merchant_code", environment),
+        provider._latam_setting("api_token", environment),
     )
+
+
+def tx_client(tx):
+    """The client of the environment (sandbox or production) the session was opened in."""
+    return client_for(tx.provider_id, tx.etpay_environment or None)
 
 
 # === Opening the session === #
@@ -92,10 +99,11 @@ def open_session(tx):
     if tx.currency_id.name not in const.SUPPORTED_CURRENCIES:
         raise ValidationError(tx.env._("ETpay only takes payments in Chilean pesos (CLP)."))
     provider = tx.provider_id
+    environment = provider._latam_environment()
     base_url = provider.get_base_url().rstrip("/")
     payer_rut = _payer_rut(tx)
     try:
-        session = client_for(provider).initialize_session(
+        session = client_for(provider, environment).initialize_session(
             tx.reference,
             tx.amount,
             customer_email=tx.partner_email or None,
@@ -116,11 +124,12 @@ def open_session(tx):
             )
         ) from error
     except api.EtpayRejected as error:
+        # ETpay's text stays in the log: an answer may echo what we sent.
         _logger.warning("ETpay refused a session for %s: %s", tx.reference, error)
         raise ValidationError(
             tx.env._(
-                "ETpay refused to open the payment (%(reason)s). No payment was made.",
-                reason=error.message,
+                "ETpay refused to open the payment. No payment was made; please choose "
+                "another payment method or contact us."
             )
         ) from error
     except api.EtpayUnknownOutcome as error:
@@ -129,7 +138,7 @@ def open_session(tx):
         raise ValidationError(
             tx.env._("ETpay could not be reached. No payment was made; please try again.")
         ) from error
-    tx.write({"provider_reference": session.token})
+    tx.write({"provider_reference": session.token, "etpay_environment": environment})
     tx.sudo().etpay_signature_token = session.signature_token
     return {
         "session_url": api.session_page_url(
@@ -183,10 +192,11 @@ def find_transaction(tx_model, data):
         raise EtpayNotificationError(
             tx_model.env._("ETpay: JWT refused (%(reason)s).", reason=error.reason), 403
         ) from error
-    if (
-        claims.get("session_token") != tx.provider_reference
-        or claims.get("merchant_order_id") != tx.reference
-    ):
+    # The key is this session's own; the claims must still name this session and order.
+    session_claim = claims.get("session_token")
+    if (session_claim is not None and session_claim != tx.provider_reference) or claims.get(
+        "merchant_order_id"
+    ) != tx.reference:
         raise EtpayNotificationError(
             tx_model.env._("ETpay: the JWT is about another session or order."), 403
         )
@@ -206,50 +216,63 @@ def process(tx, data):
     tx._latam_lock()
     claims = data.get("claims")
     if not claims:
-        if tx.state in ("draft", "pending"):
+        if tx.state in ("draft", "pending") and not _checked_recently(tx):
             resolve_with_status(tx)
         return
     outcome = const.outcome_of(claims.get("payment_status"))
+    try:
+        amount = api.parse_amount(claims.get("order_amount"))
+    except api.EtpayUnknownOutcome:
+        _logger.warning("ETpay: %s notified an unreadable amount", tx.reference)
+        outcome, amount = const.OUTCOME_UNKNOWN, None
     if outcome == const.OUTCOME_UNKNOWN:
-        _logger.info("ETpay: %s notified an unknown status; asking ETpay", tx.reference)
-        resolve_with_status(tx)
+        if tx.state in ("draft", "pending"):
+            _logger.info("ETpay: %s notified an unknown status; asking ETpay", tx.reference)
+            resolve_with_status(tx)
         return
     apply_outcome(
         tx,
         outcome,
         payment_token=str(claims.get("payment_token") or ""),
         payment_status=str(claims.get("payment_status") or ""),
-        amount=api.parse_amount(claims.get("order_amount")) if "order_amount" in claims else None,
+        amount=amount,
     )
     if data.get("source") == SOURCE_WEBHOOK:
         # Server to server: no shopper's status page will post-process it.
         tx.env.ref("payment.cron_post_process_payment_tx")._trigger()
 
 
-def apply_outcome(tx, outcome, payment_token="", payment_status="", amount=None, confirmed=False):
-    """Set the transaction's state from an outcome ETpay signed or answered.
+def _checked_recently(tx):
+    """A shopper reloading the return page must not turn into a stream of status calls."""
+    last = tx.etpay_status_checked_at
+    return bool(last) and fields.Datetime.now() - last < STATUS_CHECK_INTERVAL
 
-    `confirmed` says the outcome comes from ETpay's status answer (not a JWT):
-    a late success on a cancelled payment is only trusted then.
-    """
+
+def apply_outcome(tx, outcome, payment_token="", payment_status="", amount=None):
+    """Set the transaction's state from an outcome ETpay signed or answered."""
     if tx.state == "done":
         if outcome != const.OUTCOME_DONE:
             _logger.warning("ETpay: %s is done; a later %r ignored", tx.reference, payment_status)
+        elif payment_token and tx.etpay_payment_token and payment_token != tx.etpay_payment_token:
+            # Two transfers for one order: money to give back, for a person to see.
+            _logger.warning(
+                "ETpay: %s is done, and ETpay reports another payment of it: review and refund",
+                tx.reference,
+            )
         return
     settled = tx.state not in ("draft", "pending")
     if outcome == const.OUTCOME_DONE:
-        if settled and not confirmed:
-            # Money moved after we gave up on it (or an error was recorded): only
-            # ETpay's own status answer may turn that into a payment.
-            resolve_with_status(tx, late=True)
-            return
         if amount is not None and amount != round(tx.amount):
             _logger.warning("ETpay: %s paid %s, expected %s", tx.reference, amount, tx.amount)
             tx._record_etpay_payment(payment_token, payment_status)
             _set_mismatch_error(tx)
             return
+        if settled and tx.etpay_payment_status == const.STATUS_SUCCESS:
+            return  # already refused for its amount: stays an error for a person to review
         tx._record_etpay_payment(payment_token, payment_status)
         if settled:
+            # ETpay's signature says the money moved after we closed the payment
+            # (expired, or an earlier failure): it is recorded, never ignored.
             _logger.warning("ETpay confirmed %s after it was %s", tx.reference, tx.state)
             tx._set_done(
                 tx.env._("ETpay confirmed this payment after it had been closed."),
@@ -294,10 +317,11 @@ def _set_mismatch_error(tx):
     )
 
 
-def resolve_with_status(tx, abandon_if_unpaid=False, late=False):
+def resolve_with_status(tx, abandon_if_unpaid=False):
     """Ask ETpay what happened to `tx`'s session and act on the answer."""
+    tx.etpay_status_checked_at = fields.Datetime.now()
     try:
-        payments = client_for(tx.provider_id).payment_status(
+        payments = tx_client(tx).payment_status(
             session_token=tx.provider_reference, order_id=tx.reference
         )
     except (api.EtpayUnknownOutcome, api.EtpayRejected) as error:
@@ -308,19 +332,13 @@ def resolve_with_status(tx, abandon_if_unpaid=False, late=False):
         return
     ours = api.payment_for_session(payments, tx.provider_reference, tx.reference)
     paid = [payment for payment in ours if payment.outcome == const.OUTCOME_DONE]
+    if len(paid) > 1:
+        _logger.warning("ETpay lists %s payments for %s: review", len(paid), tx.reference)
     if paid:
         payment = paid[0]
         apply_outcome(
-            tx,
-            const.OUTCOME_DONE,
-            payment.payment_token,
-            payment.payment_status,
-            payment.amount,
-            confirmed=True,
+            tx, const.OUTCOME_DONE, payment.payment_token, payment.payment_status, payment.amount
         )
-        return
-    if late:
-        _logger.warning("ETpay: a late success for %s is not in ETpay's status", tx.reference)
         return
     if any(payment.outcome == const.OUTCOME_UNKNOWN for payment in ours):
         set_unknown(tx)
@@ -352,24 +370,15 @@ def check_pending(tx_model):
                 ("provider_id", "=", provider.id),
                 ("state", "in", ("draft", "pending")),
                 ("provider_reference", "!=", False),
-                ("operation", "!=", "refund"),
                 ("create_date", "<=", now - delay),
                 ("create_date", ">=", now - timedelta(days=const.STATUS_WINDOW_DAYS)),
             ]
         )
-        for tx in txs:
-            if not tx._latam_lock(wait=False):
-                continue  # a notification is handling it right now
-            if tx.state not in ("draft", "pending"):
-                continue
-            try:
-                with tx.env.cr.savepoint():
-                    resolve_with_status(tx, abandon_if_unpaid=tx.create_date <= now - lifetime)
-            except Exception:  # one bad transaction must not stop the others
-                _logger.exception("ETpay: checking %s failed", tx.reference)
-                continue
-            if tx.state not in ("draft", "pending"):
-                settled |= tx
-    if settled:
-        tx_model.env.ref("payment.cron_post_process_payment_tx")._trigger()
+        settled |= pending_sweep.sweep(
+            txs,
+            lambda tx, lifetime=lifetime: resolve_with_status(
+                tx, abandon_if_unpaid=tx.create_date <= now - lifetime
+            ),
+            "ETpay",
+        )
     return settled

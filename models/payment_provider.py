@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..gateways import cajavecina_const, etpay_const, unicomer_const, webpay_const
+from ..gateways import cajavecina_const, caller_access, etpay_const, unicomer_const, webpay_const
 from ..gateways.codes import CAJAVECINA, ETPAY, PROVIDER_CODES, UNICOMER, WEBPAY
 
 CONSTANTS_BY_CODE = {
@@ -164,6 +164,38 @@ class PaymentProvider(models.Model):
         ],
         default=cajavecina_const.RESPONSE_MODE_ESCAPED,
     )
+    cajavecina_debt_mode = fields.Selection(
+        string="Debt Offered to the Bank",
+        selection=[
+            (cajavecina_const.DEBT_OLDEST, "The oldest open document"),
+            (cajavecina_const.DEBT_TOTAL, "The total debt"),
+        ],
+        default=cajavecina_const.DEBT_OLDEST,
+        help="What consultarCliente answers as TOTAL for a RUT.",
+    )
+    cajavecina_amount_policy = fields.Selection(
+        string="Amounts Accepted",
+        selection=[
+            (cajavecina_const.AMOUNT_EXACT, "Exactly the document's balance"),
+            (cajavecina_const.AMOUNT_PARTIAL, "Up to the invoice's balance (partial payments)"),
+        ],
+        default=cajavecina_const.AMOUNT_EXACT,
+        help="Overpayments are always refused; shop orders are always paid in full.",
+    )
+    cajavecina_due_days = fields.Integer(
+        string="Days to Pay a Shop Order",
+        default=cajavecina_const.DEFAULT_DUE_DAYS,
+        help="The due date shown to the shopper and to the bank for an order paid in cash.",
+    )
+    cajavecina_log_retention_days = fields.Integer(
+        string="Keep Exchanges (days)",
+        default=cajavecina_const.DEFAULT_LOG_RETENTION_DAYS,
+    )
+    cajavecina_webservice_url = fields.Char(
+        string="Webservice URL for BancoEstado",
+        compute="_compute_cajavecina_webservice_url",
+        groups=ADMIN_ONLY,  # it carries the secret path segment
+    )
 
     # === Unicomer (Odoo calls Unicomer as a collection agent) === #
     unicomer_test_api_url = fields.Char(
@@ -184,6 +216,31 @@ class PaymentProvider(models.Model):
     )
 
     # === CONSTRAINT METHODS === #
+
+    @api.constrains(
+        "cajavecina_due_days",
+        "cajavecina_log_retention_days",
+        "cajavecina_allowed_ips",
+        "cajavecina_trusted_proxies",
+    )
+    def _check_cajavecina_settings(self):
+        for provider in self.sudo().filtered(lambda p: p.code == CAJAVECINA):
+            if provider.cajavecina_due_days < 1 or provider.cajavecina_log_retention_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Caja Vecina: the days to pay and to keep exchanges must be positive."
+                    )
+                )
+            for setting in ("cajavecina_allowed_ips", "cajavecina_trusted_proxies"):
+                try:
+                    caller_access.parse_networks(provider[setting])
+                except ValueError as error:
+                    raise ValidationError(
+                        self.env._(
+                            "Caja Vecina: %(value)s is not an IP address or CIDR range.",
+                            value=provider[setting],
+                        )
+                    ) from error
 
     @api.constrains("state", "allow_tokenization")
     def _check_latam_production_settings(self):
@@ -228,6 +285,16 @@ class PaymentProvider(models.Model):
         return missing
 
     # === COMPUTE METHODS === #
+
+    @api.depends("code", "cajavecina_path_secret")
+    def _compute_cajavecina_webservice_url(self):
+        for provider in self:
+            if provider.code != CAJAVECINA:
+                provider.cajavecina_webservice_url = False
+                continue
+            secret = provider.cajavecina_path_secret
+            path = f"/bancoestado/{secret}/web/" if secret else "/bancoestado/web/"
+            provider.cajavecina_webservice_url = f"{provider.get_base_url().rstrip('/')}{path}?wsdl"
 
     def _compute_feature_support_fields(self):
         """Override of `payment`: Webpay refunds (in part too) and captures deferred sales."""
@@ -298,15 +365,19 @@ class PaymentProvider(models.Model):
             }[(self.webpay_mall, self.capture_manually)]
         return code
 
-    def _latam_setting(self, name):
-        """Return setting `name` for the environment the provider is in.
+    def _latam_environment(self):
+        return "test" if self.state == "test" else "prod"
+
+    def _latam_setting(self, name, environment=None):
+        """Return setting `name` for `environment`, by default the provider's own.
 
         Test mode reads the `<code>_test_<name>` field, enabled providers the
         `<code>_prod_<name>` one, so switching a provider live never mixes a
-        production key with a test URL.
+        production key with a test URL. A payment opened in one environment is
+        followed up in that one, whatever the provider's state is now.
         """
         self.ensure_one()
-        environment = "test" if self.state == "test" else "prod"
+        environment = environment or self._latam_environment()
         return self.sudo()[f"{self.code}_{environment}_{name}"]
 
     def _get_supported_currencies(self):

@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
-from ..gateways.codes import ETPAY, WEBPAY
+from ..gateways import rut
+from ..gateways.codes import CAJAVECINA, ETPAY, WEBPAY
 from . import etpay_flow, webpay_after_sale, webpay_flow, webpay_oneclick
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
@@ -109,6 +113,70 @@ class PaymentTransaction(models.Model):
         copy=False,
     )
     etpay_payment_status = fields.Char(string="ETpay Status", readonly=True, copy=False)
+    etpay_environment = fields.Selection(
+        string="ETpay Environment",
+        selection=[("test", "Sandbox"), ("prod", "Production")],
+        help="Where the session was opened: it is followed up there, whatever the provider's "
+        "state is now.",
+        readonly=True,
+        copy=False,
+    )
+    etpay_status_checked_at = fields.Datetime(
+        string="ETpay Status Checked", readonly=True, copy=False
+    )
+
+    # === Caja Vecina: the cash payment BancoEstado registered === #
+    cajavecina_payment_key = fields.Char(
+        string="Caja Vecina Payment Key",
+        help="The bank's transaction number (or the documented fallback key): a payment the "
+        "bank sends again with it is answered as before and booked once.",
+        readonly=True,
+        copy=False,
+    )
+    cajavecina_rut = fields.Char(string="Payer RUT", readonly=True, copy=False)
+    cajavecina_document = fields.Char(string="Document Paid (factura)", readonly=True, copy=False)
+    cajavecina_channel = fields.Char(string="Bank Channel (pasarela)", readonly=True, copy=False)
+    cajavecina_note = fields.Char(string="Bank Note (descripcion)", readonly=True, copy=False)
+    cajavecina_paid_at = fields.Datetime(string="Paid at Caja Vecina", readonly=True, copy=False)
+    cajavecina_answer = fields.Text(
+        string="Answer Sent to BancoEstado", readonly=True, copy=False, groups="base.group_system"
+    )
+    cajavecina_due_date = fields.Date(string="Pay Before", compute="_compute_cajavecina_due_date")
+
+    def init(self):
+        res = super().init()
+        # Returns and notifications find their payment by the gateway's token.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS payment_transaction_latam_provider_reference_idx
+            ON payment_transaction (provider_reference)
+            WHERE provider_reference IS NOT NULL
+            """
+        )
+        # The database, not luck, refuses a second payment for one bank transaction.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS payment_transaction_cajavecina_payment_key_uniq
+            ON payment_transaction (provider_id, cajavecina_payment_key)
+            WHERE cajavecina_payment_key IS NOT NULL
+            """
+        )
+        return res
+
+    @api.depends("create_date", "provider_id")
+    def _compute_cajavecina_due_date(self):
+        for tx in self:
+            if tx.provider_code == CAJAVECINA and tx.create_date:
+                days = tx.provider_id.cajavecina_due_days
+                tx.cajavecina_due_date = (tx.create_date + timedelta(days=days)).date()
+            else:
+                tx.cajavecina_due_date = False
+
+    def _cajavecina_payer_rut(self):
+        """The customer's RUT as the bank will ask for it, or False."""
+        self.ensure_one()
+        compact = rut.normalize(self.partner_id.commercial_partner_id.vat)
+        return rut.with_hyphen(compact) if compact else False
 
     # === BUSINESS METHODS: row lock === #
 
@@ -166,6 +234,15 @@ class PaymentTransaction(models.Model):
             return webpay_flow.open_transaction(self)
         if self.provider_code == ETPAY:
             return etpay_flow.open_session(self)
+        if self.provider_code == CAJAVECINA:
+            if not self._cajavecina_payer_rut():
+                raise ValidationError(
+                    self.env._(
+                        "Caja Vecina finds your payment by your RUT: add a valid RUT (tax ID) "
+                        "to your address, then choose Caja Vecina again."
+                    )
+                )
+            return {"api_url": "/payment/cajavecina/process", "reference": self.reference}
         return res
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):
@@ -179,6 +256,15 @@ class PaymentTransaction(models.Model):
             return webpay_flow.find_transaction(self, notification_data)
         if provider_code == ETPAY and len(tx) != 1:
             return etpay_flow.find_transaction(self, notification_data)
+        if provider_code == CAJAVECINA and len(tx) != 1:
+            tx = self.search(
+                [
+                    ("reference", "=", notification_data.get("reference")),
+                    ("provider_code", "=", CAJAVECINA),
+                ]
+            )
+            if not tx:
+                raise ValidationError(self.env._("Caja Vecina: no payment with this reference."))
         return tx
 
     def _process_notification_data(self, notification_data):
@@ -191,6 +277,9 @@ class PaymentTransaction(models.Model):
                 webpay_flow.process_return(self, notification_data)
         elif self.provider_code == ETPAY:
             etpay_flow.process(self, notification_data)
+        elif self.provider_code == CAJAVECINA and self.state == "draft":
+            # The shopper chose to pay cash: the bank's registrarPago settles it.
+            self._set_pending()
         return res
 
     def _send_payment_request(self):
@@ -240,7 +329,8 @@ class PaymentTransaction(models.Model):
         """Keep what ETpay reported: the transfer's id (asked for by ETpay's support)."""
         self.ensure_one()
         values = {}
-        if payment_token and not self.etpay_payment_token:
+        # The transfer that moved money wins over an earlier failed attempt's id.
+        if payment_token and (not self.etpay_payment_token or payment_status == "success"):
             values["etpay_payment_token"] = payment_token
         if payment_status:
             values["etpay_payment_status"] = payment_status

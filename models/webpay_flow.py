@@ -16,6 +16,7 @@ from odoo.addons.payment import utils as payment_utils
 from ..gateways import webpay_const as const
 from ..gateways import webpay_mall as mall
 from ..gateways import webpay_rest as rest
+from . import pending_sweep
 
 _logger = logging.getLogger(__name__)
 
@@ -365,23 +366,9 @@ def check_pending(tx_model):
             ("create_date", ">=", now - STATUS_WINDOW),
         ]
     )
-    settled = tx_model
-    for tx in txs:
-        if not tx._latam_lock(wait=False):
-            continue  # a return is handling it right now
-        if tx.state not in ("draft", "pending"):
-            continue
-        try:
-            with tx.env.cr.savepoint():
-                resolve_with_status(tx, abandon_if_unpaid=True)
-        except Exception:  # one bad transaction must not stop the others
-            _logger.exception("Webpay: checking %s failed", tx.reference)
-            continue
-        if tx.state not in ("draft", "pending"):
-            settled |= tx
-    if settled:
-        tx_model.env.ref("payment.cron_post_process_payment_tx")._trigger()
-    return settled
+    return pending_sweep.sweep(
+        txs, lambda tx: resolve_with_status(tx, abandon_if_unpaid=True), "Webpay"
+    )
 
 
 def compute_reference(tx_model, prefix, separator, compute_super, **kwargs):

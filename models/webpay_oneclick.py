@@ -13,6 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import webpay_oneclick as oneclick
 from ..gateways import webpay_rest as rest
+from . import pending_sweep
 from .webpay_flow import apply_mall_result, check_currency, set_unknown, store_buy_order
 
 _logger = logging.getLogger(__name__)
@@ -195,14 +196,7 @@ def check_pending(tx_model):
             ("create_date", "<=", fields.Datetime.now() - SETTLE_AFTER),
         ]
     )
-    for tx in txs:
-        if not tx._latam_lock(wait=False) or tx.state != "pending":
-            continue
-        try:
-            with tx.env.cr.savepoint():
-                settle_pending(tx)
-        except Exception:  # one bad transaction must not stop the others
-            _logger.exception("Oneclick: checking %s failed", tx.reference)
+    pending_sweep.sweep(txs, settle_pending, "Oneclick", is_open=lambda tx: tx.state == "pending")
 
 
 # === Refunds of saved-card payments === #

@@ -82,3 +82,6 @@ class TestEtpayConcurrentNotifications(ConcurrentCase):
             self.assertEqual(
                 tx.etpay_payment_token, self.simulator.session(self.session)["payment_token"]
             )
+        # Whoever held the row first settled it; everyone after saw it done under the
+        # lock. Without the lock each return would ask ETpay on its own.
+        self.assertLessEqual(self.simulator.status_calls(), 1)

@@ -75,12 +75,16 @@ class TestEtpayCheckout(EtpayCommon):
         (call,) = self.simulator.requests
         self.assertEqual(call.path, "/sandbox/session/initialize")
 
-    @mute_logger("odoo.addons.payment_latam.models.etpay_flow")
-    def test_refused_credentials_open_nothing(self):
+    def test_refused_credentials_open_nothing_and_etpays_text_stays_in_the_log(self):
         self.provider.etpay_test_api_token = "not-the-token"
         tx = self._create_transaction("redirect")
-        with self.assertRaisesRegex(ValidationError, "Invalid merchant credentials"):
+        with (
+            self.assertLogs("odoo.addons.payment_latam.models.etpay_flow", "WARNING") as logs,
+            self.assertRaisesRegex(ValidationError, "ETpay refused to open the payment") as raised,
+        ):
             tx._get_processing_values()
+        self.assertNotIn("Invalid merchant credentials", str(raised.exception))
+        self.assertIn("Invalid merchant credentials", "".join(logs.output))
         self.assertFalse(tx.provider_reference)
 
     @mute_logger("odoo.addons.payment_latam.models.etpay_flow")
@@ -205,7 +209,23 @@ class TestEtpayOutcomes(EtpayCommon):
         self.assertEqual(self._status_calls(), 1)
         self.assertEqual(tx.state, "done", "ETpay's status says success")
 
-    def test_an_amount_etpay_reports_differently_is_an_error(self):
+    def test_a_signed_success_after_a_cancellation_is_recorded_not_ignored(self):
+        self.simulator.webhook_mode = "never"
+        tx, _form = self._open_etpay_transaction()
+        self._payer_decides(tx, "cancelled")
+        self.assertEqual(self._resend_webhook(tx)["status"], 200)
+        self.assertEqual(tx.state, "cancel")
+        success = self._success_claims(tx, payment_token="p-late")
+        with mute_logger("odoo.addons.payment_latam.models.etpay_flow"):
+            response = self._post_webhook(
+                {"payment": self._sign(success, self._signature_token(tx))}
+            )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(tx.etpay_payment_token, "p-late")
+        self.assertIn("after it had been closed", tx.state_message)
+
+    def test_a_payment_refused_for_its_amount_stays_an_error(self):
         self.simulator.webhook_mode = "never"
         tx, _form = self._open_etpay_transaction()
         self._monitor(tx)
@@ -214,30 +234,46 @@ class TestEtpayOutcomes(EtpayCommon):
         with mute_logger("odoo.addons.payment_latam.models.etpay_flow"):
             self._browser_returns(f"{self.simulator.url}/payment/etpay/return")
         self.assertEqual(tx.state, "error")
-        self.assertIn("does not match", tx.state_message)
+        jwt = self._sign(self._success_claims(tx), self._signature_token(tx))
+        self.assertEqual(self._post_webhook({"payment": jwt}).status_code, 200)
+        self.assertEqual(tx.state, "error", "a person must look at a mismatched amount")
 
-    def test_a_late_success_reopens_a_cancelled_payment_only_if_etpay_confirms_it(self):
+    def test_an_unreadable_amount_in_a_signed_jwt_asks_etpay(self):
         self.simulator.webhook_mode = "never"
         tx, _form = self._open_etpay_transaction()
-        self._payer_decides(tx, "cancelled")
-        self.assertEqual(self._resend_webhook(tx)["status"], 200)
-        self.assertEqual(tx.state, "cancel")
-        success = {
+        self._payer_decides(tx, "success")
+        claims = self._success_claims(tx, order_amount="quince mil")
+        with mute_logger("odoo.addons.payment_latam.models.etpay_flow"):
+            response = self._post_webhook(
+                {"payment": self._sign(claims, self._signature_token(tx))}
+            )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self._status_calls(), 1)
+        self.assertEqual(tx.state, "done")
+
+    def test_reloading_the_return_does_not_flood_etpay(self):
+        tx, _form = self._open_etpay_transaction()
+        self._monitor(tx)
+        for _reload in range(3):
+            self._browser_returns(f"{self.simulator.url}/payment/etpay/return")
+        self.assertEqual(self._status_calls(), 1)
+        self.assertEqual(tx.state, "pending")
+
+    def test_an_oversized_webhook_is_refused_unread(self):
+        tx, _form = self._open_etpay_transaction()
+        with mute_logger("odoo.addons.payment_latam.controllers.etpay"):
+            response = self._post_webhook({"payment": "x" * 20000})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(tx.state, "draft")
+
+    def _success_claims(self, tx, **overrides):
+        return {
             "session_token": tx.provider_reference,
             "merchant_order_id": tx.reference,
             "payment_status": "success",
-            "payment_token": "p-late",
+            "payment_token": "p-1",
+            **overrides,
         }
-        jwt = self._sign(success, self._signature_token(tx))
-        with mute_logger("odoo.addons.payment_latam.models.etpay_flow"):
-            self._post_webhook({"payment": jwt})
-        self.assertEqual(tx.state, "cancel", "ETpay's status still says cancelled")
-
-        self.simulator.status_overrides[tx.provider_reference] = {"payment_status": "success"}
-        with mute_logger("odoo.addons.payment_latam.models.etpay_flow"):
-            self._post_webhook({"payment": jwt})
-        self.assertEqual(tx.state, "done")
-        self.assertIn("after it had been closed", tx.state_message)
 
     def _sign(self, claims, key, header=None):
         from odoo.addons.payment_latam.simulators.etpay import sign_jwt
@@ -279,6 +315,25 @@ class TestEtpayPendingCron(EtpayCommon):
         self._run_cron()
         self.assertIn(tx.state, ("draft", "pending"))
         self.assertEqual(self._status_calls(), 1)
+
+    def test_a_sandbox_session_is_followed_up_in_the_sandbox_after_going_live(self):
+        self.simulator.webhook_mode = "never"
+        tx, _form = self._open_etpay_transaction()
+        self.assertEqual(tx.etpay_environment, "test")
+        self._payer_decides(tx, "success")
+        self.provider.write(
+            {
+                "etpay_prod_merchant_code": "cl_tienda",
+                "etpay_prod_api_token": "production-token",
+                "etpay_prod_api_url": "http://127.0.0.1:9",  # nothing listens there
+                "etpay_prod_payment_page_url": "http://127.0.0.1:9",
+                "state": "enabled",
+            }
+        )
+        self._age(tx, minutes=120)
+        self._run_cron()
+        self.assertEqual(self._status_calls(), 1, "asked the sandbox, where the session lives")
+        self.assertEqual(tx.state, "done")
 
     def test_delays_are_configurable_and_checked(self):
         self.provider.write({"etpay_status_check_delay": 2, "etpay_session_lifetime": 5})
