@@ -15,6 +15,8 @@
         "views/payment_provider_views.xml",
         "views/payment_webpay_templates.xml",
         "views/payment_etpay_templates.xml",
+        "views/payment_cajavecina_templates.xml",
+        "views/cajavecina_exchange_views.xml",
         "views/payment_transaction_views.xml",
         "views/payment_status_templates.xml",
         "data/payment_method_data.xml",
@@ -22,6 +24,9 @@
         "data/ir_cron_data.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "payment_latam/static/src/js/**/*",
+        ],
         "web.assets_tests": [
             "payment_latam/static/tests/tours/**/*",
         ],

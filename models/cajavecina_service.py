@@ -22,6 +22,8 @@ from ..gateways import rut as rut_rules
 
 _logger = logging.getLogger(__name__)
 
+PROCESS_ROUTE = "/payment/cajavecina/process"
+
 _AMOUNT = re.compile(r"^\d{1,18}(\.0{1,2})?$")
 _DIGITS = re.compile(r"^\d+$")
 

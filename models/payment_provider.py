@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from ..gateways import cajavecina_const, caller_access, etpay_const, unicomer_const, webpay_const
 from ..gateways.codes import CAJAVECINA, ETPAY, PROVIDER_CODES, UNICOMER, WEBPAY
+from . import cajavecina_service
 
 CONSTANTS_BY_CODE = {
     WEBPAY: webpay_const,
@@ -327,12 +328,22 @@ class PaymentProvider(models.Model):
             PaymentProvider, self.with_context(webpay_tolerate_unreachable=True)
         )._archive_linked_tokens()
 
+    def _cajavecina_handle(self, call):
+        """Answer one of BancoEstado's calls (a parsed `SoapRequest`): (RESPUESTA, summary)."""
+        self.ensure_one()
+        provider = self.sudo()
+        if call.operation == cajavecina_const.CONSULT:
+            return cajavecina_service.consult(provider, call.parts)
+        return cajavecina_service.register(provider, call.parts)
+
     def _get_redirect_form_view(self, is_validation=False):
         """Override of `payment`: ETpay's redirect form, also for providers created
         before the form existed (their record is not updated)."""
         res = super()._get_redirect_form_view(is_validation=is_validation)
         if self.code == ETPAY and not res:
             return self.env.ref("payment_latam.etpay_redirect_form")
+        if self.code == CAJAVECINA and not res:
+            return self.env.ref("payment_latam.cajavecina_redirect_form")
         return res
 
     def _webpay_store_code(self, company):

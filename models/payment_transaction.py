@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 
 from ..gateways import rut
 from ..gateways.codes import CAJAVECINA, ETPAY, WEBPAY
-from . import etpay_flow, webpay_after_sale, webpay_flow, webpay_oneclick
+from . import cajavecina_service, etpay_flow, webpay_after_sale, webpay_flow, webpay_oneclick
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
 _LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
@@ -242,7 +242,7 @@ class PaymentTransaction(models.Model):
                         "to your address, then choose Caja Vecina again."
                     )
                 )
-            return {"api_url": "/payment/cajavecina/process", "reference": self.reference}
+            return {"api_url": cajavecina_service.PROCESS_ROUTE, "reference": self.reference}
         return res
 
     def _get_tx_from_notification_data(self, provider_code, notification_data):

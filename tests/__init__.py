@@ -1,4 +1,6 @@
 from . import (
+    test_cajavecina_concurrency,
+    test_cajavecina_webservice,
     test_checkout_page,
     test_checkout_tour,
     test_credentials_access,

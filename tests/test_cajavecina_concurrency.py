@@ -1,0 +1,104 @@
+import uuid
+from datetime import date
+
+from odoo import Command
+from odoo.tests import tagged
+
+from odoo.addons.payment_latam.gateways.cajavecina_soap import SoapRequest
+from odoo.addons.payment_latam.models.cajavecina_service import document_number
+from odoo.addons.payment_latam.tests.concurrent_common import ConcurrentCase
+
+PARALLEL_CALLS = 20
+PAYER_RUT = "12531909-2"
+
+
+@tagged("post_install", "-at_install", "payment_latam", "cajavecina")
+class TestCajaVecinaConcurrentPayments(ConcurrentCase):
+    """BancoEstado sending the same registrarPago 20 times at once."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            provider = env.ref("payment_latam.payment_provider_cajavecina")
+            self._configure_committed(provider, {"state": "test"})
+            clp = env.ref("base.CLP")
+            self._configure_committed(clp, {"active": True})
+            partner = env["res.partner"].create(
+                {
+                    "name": "Pagador Concurrente",
+                    "vat": PAYER_RUT,
+                    "country_id": env.ref("base.cl").id,
+                }
+            )
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "currency_id": clp.id,
+                    "invoice_date": date(2026, 11, 1),
+                    "invoice_line_ids": [
+                        Command.create({"name": "Plan", "price_unit": 21990, "tax_ids": []})
+                    ],
+                }
+            )
+            invoice.action_post()
+            self.provider_id, self.partner_id, self.invoice_id = provider.id, partner.id, invoice.id
+            self.factura = document_number(invoice)
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            invoice = env["account.move"].browse(self.invoice_id)
+            txs = env["payment.transaction"].search([("invoice_ids", "in", invoice.ids)])
+            payments = txs.payment_id
+            payments.action_draft()
+            payments.unlink()
+            txs.unlink()
+            invoice.button_draft()
+            invoice.with_context(force_delete=True).unlink()
+            env["res.partner"].browse(self.partner_id).unlink()
+
+    def _register(self, transaccion):
+        call = SoapRequest(
+            "registrarPago",
+            {
+                "rutCliente": PAYER_RUT.replace("-", ""),
+                "factura": self.factura,
+                "monto": "21990",
+                "descripcion": "caja 123",
+                "pasarela": "oficina",
+                "transaccion": transaccion,
+            },
+            "1.1",
+        )
+        answers = []
+
+        def bank_calls(env):
+            provider = env["payment.provider"].browse(self.provider_id)
+            with env.cr.savepoint():
+                answer, _info = provider._cajavecina_handle(call)
+            answers.append({child.tag: child.text for child in answer})
+
+        self._in_parallel([bank_calls] * PARALLEL_CALLS)
+        return answers
+
+    def _settled(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            invoice = env["account.move"].browse(self.invoice_id)
+            txs = env["payment.transaction"].search([("invoice_ids", "in", invoice.ids)])
+            return invoice.amount_residual, len(txs), len(txs.payment_id)
+
+    def test_twenty_identical_payments_book_one(self):
+        answers = self._register(transaccion=str(uuid.uuid4().int)[:12])
+        self.assertEqual(len(answers), PARALLEL_CALLS)
+        self.assertEqual({answer["ESTADO"] for answer in answers}, {"aceptado"})
+        self.assertEqual(len({answer["FECHA_ENVIO"] for answer in answers}), 1, "one original")
+        self.assertEqual(self._settled(), (0, 1, 1))
+
+    def test_twenty_identical_payments_without_transaction_number_book_one(self):
+        answers = self._register(transaccion=None)
+        self.assertEqual({answer["ESTADO"] for answer in answers}, {"aceptado"})
+        self.assertEqual(self._settled(), (0, 1, 1))
