@@ -22,6 +22,7 @@
         "data/payment_method_data.xml",
         "data/payment_provider_data.xml",  # needs the payment methods and redirect forms above
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -43,6 +43,8 @@ class BancoEstadoController(http.Controller):
         methods=["GET", "POST"],
         csrf=False,  # the bank's server posts here
         save_session=False,
+        # A hard cap read by werkzeug (HTTP 413); up to it, an oversized call gets a Fault.
+        max_content_length=const.HARD_MAX_REQUEST_BYTES,
     )
     def bancoestado_webservice(self, secret=None, **_params):
         started = time.monotonic()
@@ -57,6 +59,8 @@ class BancoEstadoController(http.Controller):
             provider.cajavecina_trusted_proxies,
         )
         log["source_ip"] = str(address or httprequest.remote_addr or "")
+        if not provider._cajavecina_caller_checked():
+            return self._deny(log, 403, "webservice not configured: no allowed caller")
         if not caller_access.address_allowed(address, provider.cajavecina_allowed_ips):
             return self._deny(log, 403, "address not allowed")
         if provider.cajavecina_basic_auth_user and not caller_access.basic_auth_matches(
@@ -169,7 +173,9 @@ class BancoEstadoController(http.Controller):
 
 
 def _text(raw):
-    return (raw or b"").decode("utf-8", "replace")[: const.MAX_REQUEST_BYTES]
+    # PostgreSQL text cannot hold NUL (a UTF-16 body has plenty): the log keeps the rest.
+    text = (raw or b"").decode("utf-8", "replace").replace("\x00", "")
+    return text[: const.MAX_REQUEST_BYTES]
 
 
 def _parts_for_log(parts):
@@ -186,6 +192,8 @@ def _info_for_log(info):
         values["rut"] = info["rut"]
     if info.get("amount"):
         values["amount"] = info["amount"]
+    if info.get("document"):
+        values["document"] = info["document"]  # for a consult: the document offered
     if info.get("transaction"):
         values["transaction_id"] = info["transaction"].id
     return values

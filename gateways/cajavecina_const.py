@@ -50,6 +50,7 @@ DOCUMENT_WIDTH = 8
 TRANSACTION_DOCUMENT_OFFSET = 90_000_000
 
 MAX_REQUEST_BYTES = 64 * 1024  # the spec's envelopes are well under 2 KB
+HARD_MAX_REQUEST_BYTES = 1024 * 1024  # beyond this the HTTP layer refuses to read at all
 SANTIAGO_TZ = "America/Santiago"
 
 DEBT_OLDEST = "oldest"

@@ -79,6 +79,9 @@ def parse_request(body, soap_action=None):
         root = etree.fromstring(body, _PARSER)
     except etree.XMLSyntaxError as error:
         raise SoapRequestError("malformed XML") from error
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # e.g. a DTD in UTF-16
+        raise SoapRequestError("DTDs and entities are not accepted")
     soap_version = "1.1"
     if _local(root.tag) == "Envelope":
         soap_version = "1.2" if etree.QName(root).namespace == const.SOAP12_NS else "1.1"

@@ -17,7 +17,7 @@ class CajaVecinaExchange(models.Model):
     source_ip = fields.Char(string="Source Address", readonly=True)
     rut = fields.Char(string="RUT", readonly=True, index=True)
     document = fields.Char(string="Document (factura)", readonly=True, index=True)
-    amount = fields.Integer(readonly=True)
+    amount = fields.Float(digits=(18, 0), readonly=True)
     bank_transaction = fields.Char(string="Bank Transaction", readonly=True, index=True)
     result = fields.Selection(
         selection=[

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytz
-from psycopg2 import errors as pg_errors
 
 from odoo import fields
 
@@ -23,6 +22,9 @@ from ..gateways import rut as rut_rules
 _logger = logging.getLogger(__name__)
 
 PROCESS_ROUTE = "/payment/cajavecina/process"
+FALLBACK_KEY_PREFIX = "sin-transaccion:"
+_TOUCH_TX = "UPDATE payment_transaction SET write_date = write_date WHERE id = %s"
+_TOUCH_INVOICE = "UPDATE account_move SET write_date = write_date WHERE id = %s"
 
 _AMOUNT = re.compile(r"^\d{1,18}(\.0{1,2})?$")
 _DIGITS = re.compile(r"^\d+$")
@@ -77,21 +79,39 @@ def find_clients(env, compact_rut):
     return clients
 
 
-def _due_date(provider, tx):
-    return (tx.create_date + timedelta(days=provider.cajavecina_due_days)).date()
+def due_date(provider, create_date):
+    """The day a shop order paid in cash is due, counted in Santiago."""
+    local = pytz.utc.localize(create_date).astimezone(pytz.timezone(const.SANTIAGO_TZ))
+    return (local + timedelta(days=provider.cajavecina_due_days)).date()
+
+
+def _still_wanted(tx):
+    """A pending cash payment is offered only while its order still waits for it:
+    not cancelled, not paid by another payment meanwhile."""
+    orders = getattr(tx, "sale_order_ids", None)
+    if not orders:
+        return True
+    if all(order.state == "cancel" for order in orders):
+        return False
+    paid_elsewhere = orders.transaction_ids.filtered(lambda other: other.state == "done")
+    return not paid_elsewhere
 
 
 def payables(provider, clients):
     """What `clients` owe through this provider, oldest due first."""
     env = provider.env
     clp = env.ref("base.CLP")
-    open_shop_payments = env["payment.transaction"].search(
-        [
-            ("provider_id", "=", provider.id),
-            ("state", "=", "pending"),
-            ("partner_id.commercial_partner_id", "in", clients.ids),
-            ("currency_id", "=", clp.id),
-        ]
+    open_shop_payments = (
+        env["payment.transaction"]
+        .search(
+            [
+                ("provider_id", "=", provider.id),
+                ("state", "=", "pending"),
+                ("partner_id.commercial_partner_id", "in", clients.ids),
+                ("currency_id", "=", clp.id),
+            ]
+        )
+        .filtered(_still_wanted)
     )
     invoices = env["account.move"].search(
         [
@@ -117,7 +137,7 @@ def payables(provider, clients):
         )
         for invoice in invoices
     ] + [
-        Payable(document_number(tx), tx, _due_date(provider, tx), int(round(tx.amount)))
+        Payable(document_number(tx), tx, tx.cajavecina_due_date, int(round(tx.amount)))
         for tx in open_shop_payments
     ]
     return sorted(documents, key=lambda document: (document.due, document.number))
@@ -151,14 +171,28 @@ def _parse_amount(text):
 
 def _payment_key(parts, compact, amount):
     """The bank's `transaccion`, or a documented fallback when it sends none: RUT,
-    document, amount and the day in Santiago (a resend the same day is the same payment)."""
+    document, amount and the day in Santiago (a resend the same day is the same
+    payment). The fallback is only used where it cannot merge two real payments:
+    see `_check_fallback`."""
     transaction = (parts.get("transaccion") or "").strip()
     if transaction:
         if not _DIGITS.match(transaction) or len(transaction) > 18:
             raise CajaVecinaRefusal(const.SERVICE_PROBLEM, "Número de transacción inválido.")
         return transaction
     today = datetime.now(pytz.timezone(const.SANTIAGO_TZ)).strftime("%Y%m%d")
-    return f"sin-transaccion:{compact}:{parts['factura']}:{amount}:{today}"
+    return f"{FALLBACK_KEY_PREFIX}{compact}:{parts['factura']}:{amount}:{today}"
+
+
+def _check_fallback(key, target, document, amount):
+    """Without `transaccion`, two equal payments the same day would share a key: only
+    a full payment of the document named by its own number may go without one."""
+    if not key.startswith(FALLBACK_KEY_PREFIX):
+        return
+    if target.number != document or amount != target.residual:
+        raise CajaVecinaRefusal(
+            const.SERVICE_PROBLEM,
+            "Este pago requiere el número de transacción (transaccion).",
+        )
 
 
 def _replay(provider, key, compact, document, amount):
@@ -182,16 +216,16 @@ def _replay(provider, key, compact, document, amount):
 
 
 def _lock(record):
-    """Lock the paid document: a duplicate call waits, then finds it paid (or retries)."""
-    if record._name == "payment.transaction":
-        record._latam_lock()
-    else:
-        record.env.cr.execute(
-            "SELECT id FROM account_move WHERE id = %s FOR UPDATE",
-            [record.id],
-            log_exceptions=False,
-        )
-        record.invalidate_recordset()
+    """Lock the document being paid, and touch its row.
+
+    A concurrent call for the same document waits here; once this one commits,
+    PostgreSQL refuses it a row that changed under its snapshot (a serialization
+    failure) and Odoo retries it on a fresh one, where it sees the payment. The
+    touch makes that true even when booking would not rewrite the row itself.
+    """
+    query = _TOUCH_TX if record._name == "payment.transaction" else _TOUCH_INVOICE
+    record.env.cr.execute(query, [record.id], log_exceptions=False)
+    record.invalidate_recordset()
 
 
 def register(provider, parts):
@@ -211,19 +245,16 @@ def register(provider, parts):
         return soap.answer_from_string(replayed.cajavecina_answer), info
 
     clients = find_clients(provider.env, compact)
-    target = next((d for d in payables(provider, clients) if d.number == document), None)
-    if target is None:
-        raise CajaVecinaRefusal(
-            const.NOTHING_TO_PAY, "No hay factura por pagar con ese número para el RUT indicado."
-        )
+    target = _target(provider, clients, document)
     _lock(target.record)
     # Re-read under the lock: a concurrent payment may have settled it meanwhile.
-    target = next((d for d in payables(provider, clients) if d.number == document), None)
+    target = next((d for d in payables(provider, clients) if d.number == target.number), None)
     if target is None:
         raise CajaVecinaRefusal(const.NOTHING_TO_PAY, "La factura ya fue pagada.")
     _check_amount(provider, target, amount)
+    _check_fallback(key, target, document, amount)
 
-    tx = _settle(provider, target, amount, parts, compact, key)
+    tx = _settle(provider, target, amount, parts, compact, key, document)
     sent_at = datetime.now(pytz.timezone(const.SANTIAGO_TZ)).replace(microsecond=0)
     answer = soap.payment_answer(
         client_id(clients[0]), compact, sent_at.isoformat(), "Pago registrado correctamente"
@@ -231,6 +262,31 @@ def register(provider, parts):
     tx.cajavecina_answer = soap.answer_to_string(answer)
     info["transaction"] = tx
     return answer, info
+
+
+def _target(provider, clients, document):
+    """The open document `factura` names for these clients.
+
+    The consult answer carries no invoice number, so a bank may send back the
+    ID_CLIENTE it was given: when the provider says so (and offers the oldest
+    document), that pays the document the consult offered. Open question to
+    BancoEstado; partner and invoice ids share one number space, hence off by default.
+    """
+    documents = payables(provider, clients)
+    target = next((d for d in documents if d.number == document), None)
+    offered = (
+        provider.cajavecina_client_id_as_document
+        and provider.cajavecina_debt_mode == const.DEBT_OLDEST
+        and documents
+        and int(document) == clients[0].id
+    )
+    if target is None and offered:
+        target = documents[0]
+    if target is None:
+        raise CajaVecinaRefusal(
+            const.NOTHING_TO_PAY, "No hay factura por pagar con ese número para el RUT indicado."
+        )
+    return target
 
 
 def _check_amount(provider, target, amount):
@@ -251,13 +307,13 @@ def _check_amount(provider, target, amount):
         )
 
 
-def _settle(provider, target, amount, parts, compact, key):
+def _settle(provider, target, amount, parts, compact, key, document):
     """Mark the payment done and let Odoo book and reconcile it now."""
     env = provider.env
     values = {
         "cajavecina_payment_key": key,
         "cajavecina_rut": compact,
-        "cajavecina_document": target.number,
+        "cajavecina_document": document,  # as the bank sent it: a resend is compared to it
         "cajavecina_channel": (parts.get("pasarela") or "")[:18],
         "cajavecina_note": (parts.get("descripcion") or "")[:100],
         "cajavecina_paid_at": fields.Datetime.now(),
@@ -282,27 +338,30 @@ def _settle(provider, target, amount, parts, compact, key):
                 **values,
             }
         )
-    tx.provider_reference = key if not key.startswith("sin-transaccion:") else tx.reference
+    tx.provider_reference = tx.reference if key.startswith(FALLBACK_KEY_PREFIX) else key
     tx._set_done()
     _post_process_now(tx)
     return tx
 
 
 def _post_process_now(tx):
-    """Book the payment in this request, so the invoice is paid when the bank hears
-    `aceptado`; if that fails, Odoo's post-processing cron books it later."""
-    try:
-        with tx.env.cr.savepoint():
-            tx._post_process()
-    except Exception as error:
-        if _is_concurrency_error(error):
-            raise  # Odoo retries the whole request on a fresh snapshot
-        _logger.exception("Caja Vecina: booking %s failed; the cron will retry", tx.reference)
-        tx.env.ref("payment.cron_post_process_payment_tx")._trigger()
+    """Book the payment in this request: the bank hears `aceptado` only once Odoo has
+    posted and reconciled it. A failure rolls everything back (the caller answers
+    code 1), so a payment is never accepted without being booked."""
+    tx._post_process()
+    if tx.state == "done" and tx.operation != "validation" and not tx.payment_id:
+        raise RuntimeError(f"no payment booked for {tx.reference}")
 
 
-def _is_concurrency_error(error):
-    return isinstance(
-        error,
-        pg_errors.SerializationFailure | pg_errors.LockNotAvailable | pg_errors.DeadlockDetected,
+def cancel_overdue(tx_model):
+    """Cron: cancel pending cash payments a day past their due date, or no longer wanted."""
+    env = tx_model.env
+    today = datetime.now(pytz.timezone(const.SANTIAGO_TZ)).date()
+    pending = tx_model.search([("provider_code", "=", "cajavecina"), ("state", "=", "pending")])
+    expired = pending.filtered(
+        lambda tx: tx.cajavecina_due_date < today - timedelta(days=1) or not _still_wanted(tx)
     )
+    for tx in expired:
+        if tx._latam_lock(wait=False) and tx.state == "pending":
+            tx._set_canceled(env._("Not paid at a Caja Vecina in time: the payment was cancelled."))
+    return expired

@@ -188,6 +188,12 @@ class PaymentProvider(models.Model):
         default=cajavecina_const.DEFAULT_DUE_DAYS,
         help="The due date shown to the shopper and to the bank for an order paid in cash.",
     )
+    cajavecina_client_id_as_document = fields.Boolean(
+        string="Accept the Client Id as Factura",
+        help="BancoEstado's consult answer has no invoice number. If the bank sends back the "
+        "ID_CLIENTE as factura, pay the document the consult offered (oldest-document mode "
+        "only; the bank must then send its transaction number).",
+    )
     cajavecina_log_retention_days = fields.Integer(
         string="Keep Exchanges (days)",
         default=cajavecina_const.DEFAULT_LOG_RETENTION_DAYS,
@@ -243,7 +249,9 @@ class PaymentProvider(models.Model):
                         )
                     ) from error
 
-    @api.constrains("state", "allow_tokenization")
+    @api.constrains(
+        "state", "allow_tokenization", "cajavecina_allowed_ips", "cajavecina_basic_auth_user"
+    )
     def _check_latam_production_settings(self):
         """A provider going live must carry the merchant's own production settings."""
         for provider in self.sudo().filtered(lambda p: p.state == "enabled"):
@@ -271,6 +279,20 @@ class PaymentProvider(models.Model):
                     )
                 )
 
+    @api.constrains("state", "cajavecina_path_secret", "code")
+    def _check_cajavecina_single_endpoint(self):
+        """One webservice address, one provider: the bank's call must not land on
+        another company's provider by chance."""
+        active = self.search([("code", "=", CAJAVECINA), ("state", "!=", "disabled")])
+        secrets = [provider.sudo().cajavecina_path_secret or "" for provider in active]
+        if len(secrets) != len(set(secrets)):
+            raise ValidationError(
+                self.env._(
+                    "Two active Caja Vecina providers would answer at the same address: give "
+                    "each a different secret path segment."
+                )
+            )
+
     def _latam_missing_production_settings(self):
         """Return the labels of the empty production settings of this provider."""
         self.ensure_one()
@@ -283,6 +305,8 @@ class PaymentProvider(models.Model):
             field_name = f"{self.code}_prod_{setting}"
             if not self[field_name]:
                 missing.append(self._fields[field_name].get_description(self.env)["string"])
+        if self.code == CAJAVECINA and not self._cajavecina_caller_checked():
+            missing.append(self.env._("allowed caller addresses or an HTTP Basic user"))
         return missing
 
     # === COMPUTE METHODS === #
@@ -327,6 +351,13 @@ class PaymentProvider(models.Model):
         return super(
             PaymentProvider, self.with_context(webpay_tolerate_unreachable=True)
         )._archive_linked_tokens()
+
+    def _cajavecina_caller_checked(self):
+        """Whether the webservice knows who may call it: without an address allowlist
+        or HTTP Basic credentials, anyone could register payments."""
+        self.ensure_one()
+        provider = self.sudo()
+        return bool(provider.cajavecina_allowed_ips or provider.cajavecina_basic_auth_user)
 
     def _cajavecina_handle(self, call):
         """Answer one of BancoEstado's calls (a parsed `SoapRequest`): (RESPUESTA, summary)."""

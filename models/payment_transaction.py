@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import psycopg2
 
 from odoo import api, fields, models
@@ -167,10 +165,14 @@ class PaymentTransaction(models.Model):
     def _compute_cajavecina_due_date(self):
         for tx in self:
             if tx.provider_code == CAJAVECINA and tx.create_date:
-                days = tx.provider_id.cajavecina_due_days
-                tx.cajavecina_due_date = (tx.create_date + timedelta(days=days)).date()
+                tx.cajavecina_due_date = cajavecina_service.due_date(tx.provider_id, tx.create_date)
             else:
                 tx.cajavecina_due_date = False
+
+    @api.model
+    def _cron_cajavecina_cancel_overdue(self):
+        """Cancel cash payments nobody made in time: the bank stops being offered them."""
+        return cajavecina_service.cancel_overdue(self)
 
     def _cajavecina_payer_rut(self):
         """The customer's RUT as the bank will ask for it, or False."""
@@ -277,9 +279,12 @@ class PaymentTransaction(models.Model):
                 webpay_flow.process_return(self, notification_data)
         elif self.provider_code == ETPAY:
             etpay_flow.process(self, notification_data)
-        elif self.provider_code == CAJAVECINA and self.state == "draft":
+        elif self.provider_code == CAJAVECINA and self._latam_lock() and self.state == "draft":
             # The shopper chose to pay cash: the bank's registrarPago settles it.
             self._set_pending()
+            if self.partner_email:
+                template = self.env.ref("payment_latam.mail_template_cajavecina_instructions")
+                template.send_mail(self.id)
         return res
 
     def _send_payment_request(self):

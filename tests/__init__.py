@@ -1,4 +1,5 @@
 from . import (
+    test_cajavecina_checkout_tour,
     test_cajavecina_concurrency,
     test_cajavecina_webservice,
     test_checkout_page,

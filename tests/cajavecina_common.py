@@ -18,7 +18,10 @@ class CajaVecinaCommon(PaymentHttpCommon, PaymentLatamCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.provider = cls.cajavecina
-        cls.provider.write({"state": "test", "is_published": True})
+        # The loopback addresses stand for BancoEstado's: an open webservice answers nobody.
+        cls.provider.write(
+            {"state": "test", "is_published": True, "cajavecina_allowed_ips": "127.0.0.1, ::1"}
+        )
         cls.payment_method = cls.env.ref("payment_latam.payment_method_cajavecina")
         cls.payment_method_id = cls.payment_method.id
         cls.payment_method_code = cls.payment_method.code

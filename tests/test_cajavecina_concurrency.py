@@ -5,7 +5,10 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.payment_latam.gateways.cajavecina_soap import SoapRequest
-from odoo.addons.payment_latam.models.cajavecina_service import document_number
+from odoo.addons.payment_latam.models.cajavecina_service import (
+    CajaVecinaRefusal,
+    document_number,
+)
 from odoo.addons.payment_latam.tests.concurrent_common import ConcurrentCase
 
 PARALLEL_CALLS = 20
@@ -60,29 +63,38 @@ class TestCajaVecinaConcurrentPayments(ConcurrentCase):
             invoice.with_context(force_delete=True).unlink()
             env["res.partner"].browse(self.partner_id).unlink()
 
-    def _register(self, transaccion):
-        call = SoapRequest(
-            "registrarPago",
-            {
-                "rutCliente": PAYER_RUT.replace("-", ""),
-                "factura": self.factura,
-                "monto": "21990",
-                "descripcion": "caja 123",
-                "pasarela": "oficina",
-                "transaccion": transaccion,
-            },
-            "1.1",
-        )
-        answers = []
+    def _register(self, transaccion_of):
+        """Send 20 registrarPago at once; `transaccion_of(i)` numbers the i-th call."""
+        outcomes = []
 
-        def bank_calls(env):
-            provider = env["payment.provider"].browse(self.provider_id)
-            with env.cr.savepoint():
-                answer, _info = provider._cajavecina_handle(call)
-            answers.append({child.tag: child.text for child in answer})
+        def bank_call(number):
+            call = SoapRequest(
+                "registrarPago",
+                {
+                    "rutCliente": PAYER_RUT.replace("-", ""),
+                    "factura": self.factura,
+                    "monto": "21990",
+                    "descripcion": "caja 123",
+                    "pasarela": "oficina",
+                    "transaccion": transaccion_of(number),
+                },
+                "1.1",
+            )
 
-        self._in_parallel([bank_calls] * PARALLEL_CALLS)
-        return answers
+            def handler(env):
+                provider = env["payment.provider"].browse(self.provider_id)
+                try:
+                    with env.cr.savepoint():
+                        answer, _info = provider._cajavecina_handle(call)
+                except CajaVecinaRefusal as refusal:
+                    outcomes.append(("refused", refusal.code))
+                else:
+                    outcomes.append(("answer", {child.tag: child.text for child in answer}))
+
+            return handler
+
+        self._in_parallel([bank_call(number) for number in range(PARALLEL_CALLS)])
+        return outcomes
 
     def _settled(self):
         with self.registry.cursor() as cr:
@@ -92,13 +104,25 @@ class TestCajaVecinaConcurrentPayments(ConcurrentCase):
             return invoice.amount_residual, len(txs), len(txs.payment_id)
 
     def test_twenty_identical_payments_book_one(self):
-        answers = self._register(transaccion=str(uuid.uuid4().int)[:12])
+        number = str(uuid.uuid4().int)[:12]
+        outcomes = self._register(lambda _i: number)
+        answers = [value for kind, value in outcomes if kind == "answer"]
         self.assertEqual(len(answers), PARALLEL_CALLS)
         self.assertEqual({answer["ESTADO"] for answer in answers}, {"aceptado"})
         self.assertEqual(len({answer["FECHA_ENVIO"] for answer in answers}), 1, "one original")
         self.assertEqual(self._settled(), (0, 1, 1))
 
     def test_twenty_identical_payments_without_transaction_number_book_one(self):
-        answers = self._register(transaccion=None)
-        self.assertEqual({answer["ESTADO"] for answer in answers}, {"aceptado"})
+        outcomes = self._register(lambda _i: None)
+        self.assertEqual({value["ESTADO"] for _kind, value in outcomes}, {"aceptado"})
+        self.assertEqual(self._settled(), (0, 1, 1))
+
+    def test_twenty_payments_with_different_numbers_pay_the_invoice_once(self):
+        """No shared key here: only the document's row lock stands between them."""
+        base = uuid.uuid4().int % 10**12
+        outcomes = self._register(lambda i: str(base + i))
+        accepted = [value for kind, value in outcomes if kind == "answer"]
+        refused = [value for kind, value in outcomes if kind == "refused"]
+        self.assertEqual(len(accepted), 1)
+        self.assertEqual(refused, [2] * (PARALLEL_CALLS - 1), "the others: nothing to pay")
         self.assertEqual(self._settled(), (0, 1, 1))

@@ -3,6 +3,7 @@ import base64
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import format_date
 
 from odoo.addons.payment_latam.simulators.bancoestado_client import build_envelope
 from odoo.addons.payment_latam.tests.cajavecina_common import (
@@ -41,7 +42,7 @@ class TestCajaVecinaConsult(CajaVecinaCommon):
         )
         self.assertIn("<rutCliente", exchange.request_body)
         self.assertIn("RESPUESTA", exchange.response_body)
-        self.assertTrue(older)
+        self.assertEqual(exchange.document, self._factura(older))
 
     def test_total_debt_mode_adds_every_open_document(self):
         self.provider.cajavecina_debt_mode = "total"
@@ -125,6 +126,13 @@ class TestCajaVecinaPayment(CajaVecinaCommon):
         self._make_http_post_request(self._build_url("/payment/cajavecina/process"), form["inputs"])
         self.assertEqual(tx.state, "pending")
         self.assertEqual(tx._cajavecina_payer_rut(), CLIENT_RUT)
+        (mail,) = self.env["mail.mail"].search(
+            [("model", "=", "payment.transaction"), ("res_id", "=", tx.id)]
+        )
+        self.assertIn(self.partner, mail.recipient_ids)
+        due = format_date(self.env, tx.cajavecina_due_date, lang_code=tx.partner_lang)
+        for shown in (CLIENT_RUT, "CV-SHOP-1", due):
+            self.assertIn(shown, mail.body_html)
         consult = self._consult()
         self.assertEqual(consult.respuesta["TOTAL"], "15990")
         self.assertEqual(consult.respuesta["FECHA_VENCIMIENTO"], tx.cajavecina_due_date.isoformat())
@@ -133,6 +141,43 @@ class TestCajaVecinaPayment(CajaVecinaCommon):
         self.assertEqual(tx.state, "done")
         self.assertTrue(tx.payment_id)
         self.assertEqual(self._consult().error_code, 2)
+
+    def test_a_bank_sending_back_the_client_id_pays_the_document_it_was_offered(self):
+        invoice = self._invoice(15990)
+        self._invoice(20000, due=self._date("2026-12-31"))
+        consult = self._consult()
+        client_id = consult.respuesta["ID_CLIENTE"].zfill(8)
+        self.assertEqual(self._pay(client_id, 15990).error_code, 2, "off by default")
+        self.provider.cajavecina_client_id_as_document = True
+        answer = self._pay(client_id, int(consult.respuesta["TOTAL"]), transaccion="700")
+        self.assertTrue(answer.accepted, answer.raw)
+        self.assertEqual(invoice.amount_residual, 0)
+        again = self._pay(client_id, 15990, transaccion="700")
+        self.assertEqual(again.respuesta, answer.respuesta, "a resend is the same payment")
+        without_number = self._pay(client_id, 20000, transaccion=None)
+        self.assertEqual(without_number.error_code, 1, "two such payments could share a key")
+        self.assertIn("transaccion", without_number.respuesta["DESCRIPCION_ERROR"])
+
+    def test_a_partial_payment_needs_the_bank_transaction_number(self):
+        self.provider.cajavecina_amount_policy = "partial"
+        invoice = self._invoice(15990)
+        self.assertEqual(self._pay(self._factura(invoice), 5000, transaccion=None).error_code, 1)
+        self.assertEqual(invoice.amount_residual, 15990)
+
+    def test_an_overdue_cash_payment_is_cancelled_and_no_longer_offered(self):
+        tx = self._create_transaction("redirect", reference="CV-LATE-1", state="pending")
+        self.assertEqual(self._consult().error_code, 0)
+        self._age(tx, minutes=60 * 24 * (self.provider.cajavecina_due_days + 2))
+        tx.invalidate_recordset(["cajavecina_due_date"])
+        self.env["payment.transaction"]._cron_cajavecina_cancel_overdue()
+        self.assertEqual(tx.state, "cancel")
+        self.assertEqual(self._consult().error_code, 2)
+
+    @staticmethod
+    def _date(text):
+        from datetime import date
+
+        return date.fromisoformat(text)
 
     def test_a_shopper_without_a_valid_rut_is_asked_for_one(self):
         self.partner.vat = "76086428-4"
@@ -217,6 +262,10 @@ class TestCajaVecinaPayment(CajaVecinaCommon):
 class TestCajaVecinaHostileInput(CajaVecinaCommon):
     """Malformed and hostile XML: a SOAP Fault, a log line, no state change."""
 
+    def setUp(self):
+        super().setUp()
+        self.invoice = self._invoice(15990)
+
     def _post(self, body, content_type="text/xml; charset=utf-8"):
         with mute_logger(CONTROLLER):
             return self._as_bank(self._bank().post_raw, body, content_type)
@@ -229,6 +278,7 @@ class TestCajaVecinaHostileInput(CajaVecinaCommon):
         self.assertFalse(
             self.env["payment.transaction"].search([("provider_id", "=", self.provider.id)])
         )
+        self.assertEqual(self.invoice.amount_residual, 15990)
 
     def test_malformed_xml(self):
         self._assert_fault(self._post(b"<soap:Envelope><soap:Body><consultarCliente>"))
@@ -255,6 +305,15 @@ class TestCajaVecinaHostileInput(CajaVecinaCommon):
         )
         self._assert_fault(self._post(bomb))
 
+    def test_a_dtd_in_utf16_is_refused_too(self):
+        xxe = (
+            '<?xml version="1.0" encoding="UTF-16"?>'
+            '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            "<registrarPago><rutCliente>760864285</rutCliente><factura>&x;</factura>"
+            "<monto>15990</monto></registrarPago>"
+        ).encode("utf-16")
+        self._assert_fault(self._post(xxe))
+
     def test_an_oversized_request(self):
         body = build_envelope("consultarCliente", {"rutCliente": "7" * 100_000})
         self._assert_fault(self._post(body))
@@ -262,6 +321,15 @@ class TestCajaVecinaHostileInput(CajaVecinaCommon):
 
 @tagged("post_install", "-at_install", "payment_latam", "cajavecina")
 class TestCajaVecinaCallerAccess(CajaVecinaCommon):
+    def test_a_webservice_that_knows_no_caller_answers_nobody(self):
+        self._invoice(15990)
+        self.provider.cajavecina_allowed_ips = False
+        with mute_logger(CONTROLLER):
+            answer = self._consult()
+        self.assertEqual(answer.http_status, 403)
+        with self.assertRaisesRegex(ValidationError, "allowed caller addresses"):
+            self.provider.state = "enabled"
+
     def test_an_address_outside_the_allowlist_is_denied_and_logged(self):
         self._invoice(15990)
         self.provider.cajavecina_allowed_ips = "200.14.0.0/16"
@@ -301,6 +369,10 @@ class TestCajaVecinaCallerAccess(CajaVecinaCommon):
         answer = self._consult(path="/bancoestado/k8f2x/web/index.php")
         self.assertEqual(answer.error_code, 0)
         self.assertIn("/bancoestado/k8f2x/web/", self.provider.cajavecina_webservice_url)
+        from odoo.addons.payment_latam.controllers.log_redaction import redact
+
+        line = redact('"POST /bancoestado/k8f2x/web/index.php HTTP/1.1" 200')
+        self.assertNotIn("k8f2x", line, "the access log never shows the secret")
 
     def test_the_basic_auth_check_is_exact(self):
         from odoo.addons.payment_latam.gateways.caller_access import basic_auth_matches

@@ -81,8 +81,11 @@ class TestProviderRecords(PaymentLatamCommon):
             self.unicomer.write(
                 {"state": "enabled", "unicomer_prod_username": "u", "unicomer_prod_idcommerce": "X"}
             )
-        # Caja Vecina has no gateway credentials: the bank calls us.
-        self.cajavecina.state = "enabled"
+        # Caja Vecina has no gateway credentials (the bank calls us), but must know who
+        # may call: an address allowlist or an HTTP Basic user.
+        with self.assertRaisesRegex(ValidationError, "allowed caller addresses"):
+            self.cajavecina.state = "enabled"
+        self.cajavecina.write({"state": "enabled", "cajavecina_allowed_ips": "200.14.0.0/16"})
         self.assertEqual(self.cajavecina.state, "enabled")
 
     def test_chilean_channels_are_offered_for_clp_and_unicomer_for_usd(self):

@@ -25,7 +25,8 @@ simulator_urls = {
         "etpay_test_merchant_code": "cl_sandbox_tienda_demo",
         "etpay_test_api_token": "demo-token-for-the-local-simulator-only",
     },
-    "cajavecina": {},
+    # The bank is played from this machine (python -m simulators.bancoestado_client).
+    "cajavecina": {"cajavecina_allowed_ips": "127.0.0.1, ::1"},
     "unicomer": {
         "unicomer_test_api_url": f"http://127.0.0.1:{DEMO_PORTS['unicomer']}/",
         "unicomer_test_username": "recaudador.demo",
