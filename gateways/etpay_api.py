@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import requests
 
 from . import etpay_const as const
+from .clp import clp_amount
 
 
 class EtpayError(Exception):
@@ -41,14 +42,6 @@ def check_order_id(order_id):
             f"merchant_order_id must be 1 to {const.ORDER_ID_MAX_LENGTH} letters, digits or '-'"
         )
     return order_id
-
-
-def clp_amount(amount):
-    """`amount` as the integer number of pesos ETpay expects."""
-    whole = round(amount)
-    if abs(amount - whole) > 1e-6 or whole <= 0:
-        raise ValueError(f"a CLP amount must be a positive whole number, got {amount}")
-    return int(whole)
 
 
 def session_page_url(payment_page_url, session_token):

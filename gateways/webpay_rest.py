@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import requests
 
 from . import webpay_const as const
+from .clp import clp_amount
 
 _BUY_ORDER_CHARS = re.compile(r"^[A-Za-z0-9" + re.escape(const.BUY_ORDER_SYMBOLS) + r"]+$")
 
@@ -40,14 +41,6 @@ def check_buy_order(buy_order):
     if not _BUY_ORDER_CHARS.match(buy_order):
         raise ValueError("buy_order has characters Transbank does not accept")
     return buy_order
-
-
-def clp_amount(amount):
-    """Return `amount` as the integer number of pesos Transbank expects."""
-    whole = round(amount)
-    if abs(amount - whole) > 1e-6 or whole <= 0:
-        raise ValueError(f"a CLP amount must be a positive whole number, got {amount}")
-    return int(whole)
 
 
 def parse_int(value):

@@ -197,12 +197,19 @@ def _check_fallback(key, target, document, amount):
 
 def _replay(provider, key, compact, document, amount):
     """The original answer of a payment already registered with this key, or None."""
-    done = provider.env["payment.transaction"].search(
-        [("provider_id", "=", provider.id), ("cajavecina_payment_key", "=", key)], limit=1
+    booked = provider.env["payment.transaction"].search(
+        [
+            ("provider_id", "=", provider.id),
+            "|",
+            ("cajavecina_payment_key", "=", key),
+            ("cajavecina_payment_key", "=like", f"{key}:%"),  # the rest of a total payment
+        ],
+        order="id",
     )
-    if not done:
+    if not booked:
         return None
-    if (done.cajavecina_rut, done.cajavecina_document, round(done.amount)) != (
+    first = booked[0]
+    if (first.cajavecina_rut, first.cajavecina_document, round(sum(booked.mapped("amount")))) != (
         compact,
         document,
         amount,
@@ -212,7 +219,7 @@ def _replay(provider, key, compact, document, amount):
             const.SERVICE_PROBLEM,
             "La transacción ya fue registrada con otros datos (RUT, factura o monto).",
         )
-    return done
+    return first
 
 
 def _lock(record):
@@ -245,6 +252,8 @@ def register(provider, parts):
         return soap.answer_from_string(replayed.cajavecina_answer), info
 
     clients = find_clients(provider.env, compact)
+    if _pays_total_debt(provider, clients, document):
+        return _register_total(provider, clients, parts, compact, document, amount, key, info)
     target = _target(provider, clients, document)
     _lock(target.record)
     # Re-read under the lock: a concurrent payment may have settled it meanwhile.
@@ -255,13 +264,66 @@ def register(provider, parts):
     _check_fallback(key, target, document, amount)
 
     tx = _settle(provider, target, amount, parts, compact, key, document)
-    sent_at = datetime.now(pytz.timezone(const.SANTIAGO_TZ)).replace(microsecond=0)
-    answer = soap.payment_answer(
-        client_id(clients[0]), compact, sent_at.isoformat(), "Pago registrado correctamente"
-    )
+    answer = _accepted(clients, compact)
     tx.cajavecina_answer = soap.answer_to_string(answer)
     info["transaction"] = tx
     return answer, info
+
+
+def _pays_total_debt(provider, clients, document):
+    """In total-debt mode, a bank sending back the ID_CLIENTE pays everything it was
+    told (when the provider accepts the client id as factura)."""
+    return (
+        provider.cajavecina_client_id_as_document
+        and provider.cajavecina_debt_mode == const.DEBT_TOTAL
+        and int(document) == clients[0].id
+        and not any(d.number == document for d in payables(provider, clients))
+    )
+
+
+def _register_total(provider, clients, parts, compact, document, amount, key, info):
+    """Pay every open document of the RUT at once: the TOTAL the consult gave."""
+    if key.startswith(FALLBACK_KEY_PREFIX):
+        raise CajaVecinaRefusal(
+            const.SERVICE_PROBLEM, "Este pago requiere el número de transacción (transaccion)."
+        )
+    documents = payables(provider, clients)
+    # Always the same order: two calls locking the same documents cannot deadlock.
+    for payable in sorted(documents, key=lambda d: (d.record._name, d.record.id)):
+        _lock(payable.record)
+    documents = payables(provider, clients)  # re-read under the locks
+    if not documents:
+        raise CajaVecinaRefusal(const.NOTHING_TO_PAY, "No hay factura por pagar.")
+    total = sum(payable.residual for payable in documents)
+    if amount != total:
+        raise CajaVecinaRefusal(
+            const.SERVICE_PROBLEM, f"El monto no corresponde a la deuda total ({total})."
+        )
+    txs = [
+        # One transaction per document; the first carries the bank's key, the others
+        # the key and their number (the key is unique per provider).
+        _settle(
+            provider,
+            payable,
+            payable.residual,
+            parts,
+            compact,
+            key if index == 0 else f"{key}:{payable.number}",
+            document,
+        )
+        for index, payable in enumerate(documents)
+    ]
+    answer = _accepted(clients, compact)
+    txs[0].cajavecina_answer = soap.answer_to_string(answer)
+    info["transaction"] = txs[0]
+    return answer, info
+
+
+def _accepted(clients, compact):
+    sent_at = datetime.now(pytz.timezone(const.SANTIAGO_TZ)).replace(microsecond=0)
+    return soap.payment_answer(
+        client_id(clients[0]), compact, sent_at.isoformat(), "Pago registrado correctamente"
+    )
 
 
 def _target(provider, clients, document):

@@ -158,6 +158,27 @@ class TestCajaVecinaPayment(CajaVecinaCommon):
         self.assertEqual(without_number.error_code, 1, "two such payments could share a key")
         self.assertIn("transaccion", without_number.respuesta["DESCRIPCION_ERROR"])
 
+    def test_in_total_debt_mode_the_bank_pays_the_total_it_was_given(self):
+        self.provider.write(
+            {"cajavecina_debt_mode": "total", "cajavecina_client_id_as_document": True}
+        )
+        first, second = self._invoice(12990), self._invoice(20000, due=self._date("2026-12-31"))
+        consult = self._consult()
+        client_id = consult.respuesta["ID_CLIENTE"].zfill(8)
+        self.assertEqual(consult.respuesta["TOTAL"], "32990")
+        self.assertEqual(self._pay(client_id, 32000, transaccion="801").error_code, 1)
+        self.assertEqual(self._pay(client_id, 32990, transaccion=None).error_code, 1)
+        self.assertEqual((first.amount_residual, second.amount_residual), (12990, 20000))
+
+        answer = self._pay(client_id, 32990, transaccion="802")
+        self.assertTrue(answer.accepted, answer.raw)
+        self.assertEqual((first.amount_residual, second.amount_residual), (0, 0))
+        self.assertEqual(len(self._payments_of(first | second).payment_id), 2)
+        again = self._pay(client_id, 32990, transaccion="802")
+        self.assertEqual(again.respuesta, answer.respuesta, "a resend is the same payment")
+        self.assertEqual(len(self._payments_of(first | second)), 2)
+        self.assertEqual(self._consult().error_code, 2)
+
     def test_a_partial_payment_needs_the_bank_transaction_number(self):
         self.provider.cajavecina_amount_policy = "partial"
         invoice = self._invoice(15990)
