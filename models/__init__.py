@@ -1,4 +1,5 @@
 from . import (
+    account_move,
     cajavecina_exchange,
     payment_provider,
     payment_token,
