@@ -1,4 +1,4 @@
-"""Chilean RUT: normalization, validation and masking, with python-stdnum (Odoo's own
+"""Chilean RUT: normalization and validation, with python-stdnum (Odoo's own
 dependency) doing the check-digit arithmetic. No Odoo imports."""
 
 from stdnum.cl import rut as stdnum_rut
@@ -19,11 +19,3 @@ def normalize(value):
 def with_hyphen(compact):
     """`760864285` → `76086428-5`, the form Odoo's Chilean localization stores."""
     return f"{compact[:-1]}-{compact[-1]}"
-
-
-def mask(value):
-    """A RUT as it may appear in a log: its last three characters only."""
-    text = str(value or "")
-    if len(text) <= 3:
-        return "*" * len(text)
-    return "*" * (len(text) - 3) + text[-3:]

@@ -227,8 +227,10 @@ def _lock(record):
 
     A concurrent call for the same document waits here; once this one commits,
     PostgreSQL refuses it a row that changed under its snapshot (a serialization
-    failure) and Odoo retries it on a fresh one, where it sees the payment. The
-    touch makes that true even when booking would not rewrite the row itself.
+    failure: Odoo's transactions are REPEATABLE READ) and Odoo retries it on a
+    fresh one, where it sees the payment. The touch makes that true even when
+    booking would not rewrite the row itself, and it means that what the caller
+    read before locking is still current once it holds the lock: no re-read.
     """
     query = _TOUCH_TX if record._name == "payment.transaction" else _TOUCH_INVOICE
     record.env.cr.execute(query, [record.id], log_exceptions=False)
@@ -252,14 +254,11 @@ def register(provider, parts):
         return soap.answer_from_string(replayed.cajavecina_answer), info
 
     clients = find_clients(provider.env, compact)
-    if _pays_total_debt(provider, clients, document):
-        return _register_total(provider, clients, parts, compact, document, amount, key, info)
-    target = _target(provider, clients, document)
-    _lock(target.record)
-    # Re-read under the lock: a concurrent payment may have settled it meanwhile.
-    target = next((d for d in payables(provider, clients) if d.number == target.number), None)
-    if target is None:
-        raise CajaVecinaRefusal(const.NOTHING_TO_PAY, "La factura ya fue pagada.")
+    documents = payables(provider, clients)
+    if _pays_total_debt(provider, clients, documents, document):
+        return _register_total(provider, clients, documents, parts, compact, amount, key, info)
+    target = _target(provider, clients, documents, document)
+    _lock(target.record)  # from here on, what `documents` says of it is current
     _check_amount(provider, target, amount)
     _check_fallback(key, target, document, amount)
 
@@ -270,28 +269,26 @@ def register(provider, parts):
     return answer, info
 
 
-def _pays_total_debt(provider, clients, document):
+def _pays_total_debt(provider, clients, documents, document):
     """In total-debt mode, a bank sending back the ID_CLIENTE pays everything it was
     told (when the provider accepts the client id as factura)."""
     return (
         provider.cajavecina_client_id_as_document
         and provider.cajavecina_debt_mode == const.DEBT_TOTAL
         and int(document) == clients[0].id
-        and not any(d.number == document for d in payables(provider, clients))
+        and not any(d.number == document for d in documents)
     )
 
 
-def _register_total(provider, clients, parts, compact, document, amount, key, info):
+def _register_total(provider, clients, documents, parts, compact, amount, key, info):
     """Pay every open document of the RUT at once: the TOTAL the consult gave."""
     if key.startswith(FALLBACK_KEY_PREFIX):
         raise CajaVecinaRefusal(
             const.SERVICE_PROBLEM, "Este pago requiere el número de transacción (transaccion)."
         )
-    documents = payables(provider, clients)
     # Always the same order: two calls locking the same documents cannot deadlock.
     for payable in sorted(documents, key=lambda d: (d.record._name, d.record.id)):
         _lock(payable.record)
-    documents = payables(provider, clients)  # re-read under the locks
     if not documents:
         raise CajaVecinaRefusal(const.NOTHING_TO_PAY, "No hay factura por pagar.")
     total = sum(payable.residual for payable in documents)
@@ -309,7 +306,7 @@ def _register_total(provider, clients, parts, compact, document, amount, key, in
             parts,
             compact,
             key if index == 0 else f"{key}:{payable.number}",
-            document,
+            info["document"],
         )
         for index, payable in enumerate(documents)
     ]
@@ -326,7 +323,7 @@ def _accepted(clients, compact):
     )
 
 
-def _target(provider, clients, document):
+def _target(provider, clients, documents, document):
     """The open document `factura` names for these clients.
 
     The consult answer carries no invoice number, so a bank may send back the
@@ -334,7 +331,6 @@ def _target(provider, clients, document):
     document), that pays the document the consult offered. Open question to
     BancoEstado; partner and invoice ids share one number space, hence off by default.
     """
-    documents = payables(provider, clients)
     target = next((d for d in documents if d.number == document), None)
     offered = (
         provider.cajavecina_client_id_as_document

@@ -279,8 +279,12 @@ class PaymentTransaction(models.Model):
                 webpay_flow.process_return(self, notification_data)
         elif self.provider_code == ETPAY:
             etpay_flow.process(self, notification_data)
-        elif self.provider_code == CAJAVECINA and self._latam_lock() and self.state == "draft":
-            # The shopper chose to pay cash: the bank's registrarPago settles it.
+        elif self.provider_code == CAJAVECINA:
+            # The shopper chose to pay cash: the bank's registrarPago settles it. Locked:
+            # a double submit must not send the instructions twice.
+            self._latam_lock()
+            if self.state != "draft":
+                return res
             self._set_pending()
             if self.partner_email:
                 template = self.env.ref("payment_latam.mail_template_cajavecina_instructions")

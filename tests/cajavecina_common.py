@@ -4,7 +4,7 @@ from odoo import Command
 
 from odoo.addons.payment.tests.http_common import PaymentHttpCommon
 from odoo.addons.payment_latam.simulators.bancoestado_client import BancoEstadoClient
-from odoo.addons.payment_latam.tests.common import PaymentLatamCommon
+from odoo.addons.payment_latam.tests.common import PaymentLatamCommon, through_test_server
 
 CLIENT_RUT = "76086428-5"
 OTHER_RUT = "11111111-1"
@@ -36,12 +36,7 @@ class CajaVecinaCommon(PaymentHttpCommon, PaymentLatamCommon):
         )
 
     def _as_bank(self, call, *args, **kwargs):
-        """Run a bank call against Odoo's test server: what this test wrote must be
-        visible to the request, and what it wrote must be read afresh afterwards."""
-        self.env.flush_all()
-        result = call(*args, **kwargs)
-        self.env.invalidate_all()
-        return result
+        return through_test_server(self.env, call, *args, **kwargs)
 
     def _consult(self, rut=CLIENT_RUT, **client_options):
         return self._as_bank(self._bank(**client_options).consultar_cliente, rut)

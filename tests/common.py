@@ -4,6 +4,17 @@ from odoo.addons.payment.tests.common import PaymentCommon
 from odoo.addons.payment_latam.gateways.codes import PROVIDER_CODES
 
 
+def through_test_server(env, call, *args, **kwargs):
+    """Run `call`, which reaches Odoo's test server over HTTP (a gateway's webhook, the
+    bank's SOAP call): that server shares the test's cursor, so what the test wrote
+    must be flushed first, and what the request wrote read afresh after (as
+    `url_open` does for the test's own requests)."""
+    env.flush_all()
+    result = call(*args, **kwargs)
+    env.invalidate_all()
+    return result
+
+
 class PaymentLatamCommon(PaymentCommon):
     """PaymentCommon with Chilean defaults: CLP, integer amounts, a Chilean buyer."""
 

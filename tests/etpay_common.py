@@ -10,7 +10,7 @@ from odoo.addons.payment_latam.simulators.etpay import (
     SANDBOX_MERCHANT_CODE,
     EtpaySimulator,
 )
-from odoo.addons.payment_latam.tests.common import PaymentLatamCommon
+from odoo.addons.payment_latam.tests.common import PaymentLatamCommon, through_test_server
 
 
 class EtpayCommon(PaymentHttpCommon, PaymentLatamCommon):
@@ -61,13 +61,8 @@ class EtpayCommon(PaymentHttpCommon, PaymentLatamCommon):
         return response.headers["Location"]
 
     def _through_odoo(self, call, *args):
-        """Run a simulator `call` that may send ETpay's webhook to Odoo's test server:
-        what this test wrote must be visible to that request, and what the request
-        wrote must be read afresh afterwards (as `url_open` does)."""
-        self.env.flush_all()
-        result = call(*args)
-        self.env.invalidate_all()
-        return result
+        """A simulator `call` that may send ETpay's webhook to Odoo's test server."""
+        return through_test_server(self.env, call, *args)
 
     def _resend_webhook(self, tx):
         return self._through_odoo(self.simulator.resend_webhook, tx.provider_reference)

@@ -2,6 +2,7 @@ from odoo.tests import tagged
 
 from odoo.addons.payment_latam.models.cajavecina_service import document_number
 from odoo.addons.payment_latam.simulators.bancoestado_client import BancoEstadoClient
+from odoo.addons.payment_latam.tests.common import through_test_server
 from odoo.addons.payment_latam.tests.shop_common import ChileanShopCase
 
 # The RUT the tour's shopper gives as tax ID (static/tests/tours/cajavecina_checkout.js).
@@ -29,12 +30,7 @@ class TestCajaVecinaCheckoutTour(ChileanShopCase):
         return self.env["payment.transaction"].search([("provider_code", "=", "cajavecina")])
 
     def _as_bank(self, call, *args, **kwargs):
-        """A bank call to the test server, which shares this test's cursor: what the
-        test wrote must be visible to the request, and read afresh afterwards."""
-        self.env.flush_all()
-        answer = call(*args, **kwargs)
-        self.env.invalidate_all()
-        return answer
+        return through_test_server(self.env, call, *args, **kwargs)
 
     def test_cash_payment_registered_by_the_bank_confirms_the_order(self):
         self.start_tour("/shop", "payment_latam_cajavecina_checkout", timeout=120)
