@@ -6,4 +6,10 @@ from . import (
     payment_transaction,
     payment_webpay_store,
     res_partner,
+    res_users,
+    unicomer_cashier,
+    unicomer_conciliation,
+    unicomer_exchange,
+    unicomer_token,
+    unicomer_transaction,
 )

@@ -221,6 +221,54 @@ class PaymentProvider(models.Model):
     unicomer_prod_idcommerce = fields.Char(
         string="Unicomer Production Collector Id", groups=ADMIN_ONLY
     )
+    unicomer_partner_id = fields.Many2one(
+        "res.partner",
+        string="Unicomer Partner",
+        help="Whom the collected cash is owed to: the payments are received from this partner.",
+    )
+    unicomer_payable_account_id = fields.Many2one(
+        "account.account",
+        string="Owed to Unicomer Account",
+        domain="[('account_type', '=', 'liability_payable')]",
+        help="Where collected cash is owed until it is remitted; "
+        "by default the partner's payable account.",
+    )
+    unicomer_commission_account_id = fields.Many2one(
+        "account.account",
+        string="Collection Commission Income",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="When set, each credit's commission (porc_comision) is recognised as income "
+        "and deducted from what is owed to Unicomer.",
+    )
+    unicomer_default_locality = fields.Char(
+        string="Default Collection Point",
+        help="localidad_recauda sent for cashiers who have no collection point of their own.",
+    )
+    unicomer_read_timeout = fields.Integer(
+        string="Answer Timeout (s)",
+        default=unicomer_const.TIMEOUT[1],
+        help="How long to wait for Unicomer's answer. A payment whose answer does not come "
+        "in time is asked about (consultarpago), never sent again blindly.",
+    )
+    unicomer_log_retention_days = fields.Integer(string="Keep API Exchanges (days)", default=365)
+    unicomer_token_path = fields.Char(
+        string="Token Path", default=unicomer_const.DEFAULT_PATHS["token"]
+    )
+    unicomer_account_statement_path = fields.Char(
+        string="Account Statement Path", default=unicomer_const.DEFAULT_PATHS["account_statement"]
+    )
+    unicomer_register_path = fields.Char(
+        string="Register Payment Path", default=unicomer_const.DEFAULT_PATHS["register"]
+    )
+    unicomer_reverse_path = fields.Char(
+        string="Reverse Payment Path", default=unicomer_const.DEFAULT_PATHS["reverse"]
+    )
+    unicomer_status_path = fields.Char(
+        string="Payment Status Path", default=unicomer_const.DEFAULT_PATHS["status"]
+    )
+    unicomer_conciliation_path = fields.Char(
+        string="Conciliation Path", default=unicomer_const.DEFAULT_PATHS["conciliation"]
+    )
 
     # === CONSTRAINT METHODS === #
 
@@ -330,6 +378,15 @@ class PaymentProvider(models.Model):
                 "support_manual_capture": "full_only",
                 "support_refund": "partial",
                 "support_tokenization": True,  # Oneclick Mall
+            }
+        )
+        # Unicomer: a registered collection is reversed whole (void), never refunded.
+        # Its "authorized" state (registered, reversible for 3 minutes) needs the flag.
+        self.filtered(lambda provider: provider.code == UNICOMER).update(
+            {
+                "support_manual_capture": "full_only",
+                "support_refund": "none",
+                "support_tokenization": False,
             }
         )
         # ETpay has no refund API (a transfer is refunded by hand), no tokens, no capture.

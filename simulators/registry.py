@@ -12,6 +12,7 @@ DEMO_PORTS = {"webpay": 8071, "etpay": 8072, "unicomer": 8073}
 SIMULATORS = {
     "webpay": ("simulators.webpay", "WebpaySimulator"),
     "etpay": ("simulators.etpay", "EtpaySimulator"),
+    "unicomer": ("simulators.unicomer", "UnicomerSimulator"),
 }
 
 

@@ -32,12 +32,16 @@ simulator_urls = {
         "unicomer_test_username": "recaudador.demo",
         "unicomer_test_password": "demo-password-for-the-local-simulator-only",
         "unicomer_test_idcommerce": "DEMO01",
+        "unicomer_default_locality": "MATRIZ CUENCA",
     },
 }
 for code, values in simulator_urls.items():
     provider = env.ref(f"payment_latam.payment_provider_{code}")
     # Unicomer is a back-office collection channel: never offered to shoppers.
     provider.write({**values, "state": "test", "is_published": code != "unicomer"})
+
+# Unicomer collects in US dollars (Ecuador); a cashier needs the currency active.
+env.ref("base.USD").active = True
 
 clp = env.ref("base.CLP")
 products = [
