@@ -13,3 +13,6 @@ UPDATE payment_provider
        unicomer_test_password = NULL,
        unicomer_prod_username = NULL,
        unicomer_prod_password = NULL;
+
+-- Unicomer's bearer token would reach the production API without any password.
+DELETE FROM payment_unicomer_token;

@@ -32,6 +32,7 @@ import requests
 from . import unicomer_const as const
 
 _CENT = Decimal("0.01")
+_JSON_TYPE = "application/json; charset=utf-8"
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
@@ -480,7 +481,7 @@ class UnicomerClient:
         try:
             response = self._send(
                 "token",
-                "token",
+                "login",
                 data=form,
                 content_type="application/x-www-form-urlencoded; charset=utf-8",
             )
@@ -511,23 +512,15 @@ class UnicomerClient:
         """POST `payload` (a JSON text or a dict) with the bearer token; return `data`."""
         body = payload if isinstance(payload, str) else json_object(payload.items())
         token = self._token()
-        response = self._send(
-            operation,
-            path_key,
-            data=body,
-            content_type="application/json; charset=utf-8",
-            token=token,
-        )
+
+        def send_json(token):
+            return self._send(operation, path_key, data=body, content_type=_JSON_TYPE, token=token)
+
+        response = send_json(token)
         if response.status_code == 401:
             # An expired or revoked token: Unicomer refused before acting. Renew once.
             token = self.token_store.renew(token, self.login).access_token
-            response = self._send(
-                operation,
-                path_key,
-                data=body,
-                content_type="application/json; charset=utf-8",
-                token=token,
-            )
+            response = send_json(token)
             if response.status_code == 401:
                 raise UnicomerAuthError("Unicomer refused a fresh token")
         if response.status_code == 415 and form_fallback and isinstance(payload, dict):

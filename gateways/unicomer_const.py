@@ -15,7 +15,7 @@ PRODUCTION_SETTINGS = ("api_url", "username", "password", "idcommerce")
 # Every path is a setting: the spec spells "registrar pago" with a space, its
 # siblings are one word, and nobody has confirmed which one the server serves.
 DEFAULT_PATHS = {
-    "token": "token",
+    "login": "token",
     "account_statement": "api/recaudadores/estadocuenta",
     "register": "api/recaudadores/registrarpago",
     "reverse": "api/recaudadores/reversapago",

@@ -251,8 +251,8 @@ class PaymentProvider(models.Model):
         "in time is asked about (consultarpago), never sent again blindly.",
     )
     unicomer_log_retention_days = fields.Integer(string="Keep API Exchanges (days)", default=365)
-    unicomer_token_path = fields.Char(
-        string="Token Path", default=unicomer_const.DEFAULT_PATHS["token"]
+    unicomer_login_path = fields.Char(
+        string="Login (Token) Path", default=unicomer_const.DEFAULT_PATHS["login"]
     )
     unicomer_account_statement_path = fields.Char(
         string="Account Statement Path", default=unicomer_const.DEFAULT_PATHS["account_statement"]

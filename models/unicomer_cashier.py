@@ -4,7 +4,7 @@ amount, collect, print the receipt, reverse while Unicomer allows it."""
 from stdnum.ec import ci, ruc
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import unicomer_api as api_client
 from . import pending_sweep, unicomer_collection
@@ -84,6 +84,11 @@ class UnicomerCashier(models.TransientModel):
     def create(self, vals_list):
         self._check_cashier()
         return super().create(vals_list)
+
+    @api.constrains("provider_id")
+    def _check_unicomer_provider(self):
+        if any(counter.provider_id.code != "unicomer" for counter in self):
+            raise ValidationError(self.env._("The counter collects for a Unicomer account only."))
 
     def _check_cashier(self):
         if not self.env.user.has_group(CASHIER_GROUP):

@@ -97,7 +97,6 @@ class UnicomerConciliation(models.Model):
         ENVIRONMENTS,
         string="Unicomer Environment",
         required=True,
-        default="prod",
         help="Unicomer's environment whose payments are concilied: a provider in test mode "
         "collects in Development.",
     )
@@ -219,6 +218,15 @@ class UnicomerConciliation(models.Model):
             record.exception_count = len(
                 lines.filtered(lambda line: line.kind not in AGREEING_KINDS)
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Without the form's onchange (the cron, RPC): the provider's own environment.
+        for vals in vals_list:
+            if not vals.get("environment") and vals.get("provider_id"):
+                provider = self.env["payment.provider"].browse(vals["provider_id"])
+                vals["environment"] = provider._latam_environment()
+        return super().create(vals_list)
 
     @api.onchange("provider_id")
     def _onchange_provider_id(self):

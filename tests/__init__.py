@@ -14,6 +14,7 @@ from . import (
     test_provider_records,
     test_simulator_harness,
     test_translations,
+    test_unicomer_cashier_tour,
     test_unicomer_client,
     test_unicomer_conciliation,
     test_unicomer_concurrency,

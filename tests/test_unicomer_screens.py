@@ -202,7 +202,7 @@ class TestUnicomerScreens(PaymentHttpCommon, PaymentLatamCommon):
             "unicomer_commission_account_id",
             "unicomer_default_locality",
             "unicomer_log_retention_days",
-            "unicomer_token_path",
+            "unicomer_login_path",
             "unicomer_account_statement_path",
             "unicomer_register_path",
             "unicomer_reverse_path",
