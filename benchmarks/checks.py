@@ -5,6 +5,12 @@ import xmlrpc.client
 
 def transaction_states(odoo_url, db, references):
     """{reference: state}, read over XML-RPC as the throwaway database's admin."""
+    rows = read_transactions(odoo_url, db, references, ["state"])
+    return {reference: row["state"] for reference, row in rows.items()}
+
+
+def read_transactions(odoo_url, db, references, fields):
+    """{reference: {field: value}}, read over XML-RPC as the throwaway database's admin."""
     common = xmlrpc.client.ServerProxy(f"{odoo_url}/xmlrpc/2/common", allow_none=True)
     uid = common.authenticate(db, "admin", "admin", {})
     if not uid:
@@ -17,9 +23,9 @@ def transaction_states(odoo_url, db, references):
         "payment.transaction",
         "search_read",
         [[("reference", "in", list(references))]],
-        {"fields": ["reference", "state"]},
+        {"fields": ["reference", *fields]},
     )
-    return {row["reference"]: row["state"] for row in rows}
+    return {row["reference"]: row for row in rows}
 
 
 def state_problems(states, references, side):
