@@ -1,6 +1,6 @@
 from odoo.addons.payment import reset_payment_provider, setup_provider
 
-from . import controllers, models
+from . import controllers, models, wizards
 from .gateways.codes import PROVIDER_CODES
 
 

@@ -20,18 +20,20 @@
         "views/cajavecina_exchange_views.xml",
         "views/payment_transaction_views.xml",
         "views/payment_status_templates.xml",
-        "views/unicomer_cashier_views.xml",
+        "wizards/unicomer_cashier_views.xml",
         "views/unicomer_transaction_views.xml",
         "views/unicomer_exchange_views.xml",
         "report/unicomer_receipt_report.xml",
         "views/unicomer_conciliation_views.xml",
         "views/unicomer_menus.xml",
+        "views/latam_reconciliation_views.xml",
         "data/payment_method_data.xml",
         "data/payment_provider_data.xml",  # needs the payment methods and redirect forms above
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/unicomer_data.xml",
         "data/unicomer_conciliation_cron.xml",
+        "data/latam_reconciliation_cron.xml",
     ],
     "assets": {
         "web.assets_frontend": [

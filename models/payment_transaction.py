@@ -141,6 +141,23 @@ class PaymentTransaction(models.Model):
     )
     cajavecina_due_date = fields.Date(string="Pay Before", compute="_compute_cajavecina_due_date")
 
+    # === Reconciliation workspace: stored, indexed, so filters and group-bys stay fast === #
+    latam_channel = fields.Selection(
+        related="provider_id.code", string="Channel", store=True, index=True
+    )
+    # The journal the money was booked in (the provider's journal is computed with side
+    # effects in account_payment: never a dependency of a stored field).
+    latam_journal_id = fields.Many2one(
+        related="payment_id.journal_id", string="Journal", store=True, index=True
+    )
+    latam_date = fields.Date(
+        string="Day",
+        compute="_compute_latam_date",
+        store=True,
+        index=True,
+        help="The day of the last state change (else of creation), in UTC.",
+    )
+
     def init(self):
         res = super().init()
         # Returns and notifications find their payment by the gateway's token.
@@ -160,6 +177,12 @@ class PaymentTransaction(models.Model):
             """
         )
         return res
+
+    @api.depends("last_state_change", "create_date")
+    def _compute_latam_date(self):
+        for tx in self:
+            moment = tx.last_state_change or tx.create_date
+            tx.latam_date = moment.date() if moment else False
 
     @api.depends("create_date", "provider_id")
     def _compute_cajavecina_due_date(self):

@@ -326,7 +326,7 @@ def follow_up(transactions):
     now = fields.Datetime.now()
     candidates = transactions.search(
         [
-            ("provider_code", "=", "unicomer"),
+            ("latam_channel", "=", "unicomer"),
             ("unicomer_needs_review", "=", False),
             "|",
             "|",

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import unicomer_api as api_client
-from . import pending_sweep, unicomer_collection
+from ..models import pending_sweep, unicomer_collection
 
 CASHIER_GROUP = "payment_latam.group_unicomer_cashier"
 

@@ -1,0 +1,41 @@
+"""What a channel's check finds: the vocabulary shared by the checkers and the runs."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+CHANNELS = [
+    ("webpay", "Webpay"),
+    ("etpay", "ETpay"),
+    ("cajavecina", "Caja Vecina"),
+    ("unicomer", "Unicomer"),
+]
+STATUSES = [
+    ("matched", "Matched"),
+    ("missing_gateway", "Missing at the gateway"),
+    ("missing_odoo", "Missing in Odoo"),
+    ("amount_mismatch", "Amount mismatch"),
+    ("state_mismatch", "State mismatch"),
+]
+
+
+class CheckFailed(Exception):
+    """The gateway could not be asked: the run fails, with this message, and no line."""
+
+
+@dataclass
+class Finding:
+    """One thing a checker compared. `key` names it across runs (e.g. the
+    transaction reference, or the gateway's own id when Odoo has nothing)."""
+
+    key: str
+    status: str
+    explanation: str = ""
+    transaction_id: int = None
+    reference: str = ""
+    gateway_reference: str = ""
+    odoo_amount: Decimal = None
+    gateway_amount: Decimal = None
+    odoo_state: str = ""
+    gateway_state: str = ""
+    date: object = None
+    extra: dict = field(default_factory=dict)
