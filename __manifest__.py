@@ -12,6 +12,7 @@
     "external_dependencies": {"python": ["python-stdnum"]},
     "data": [
         "security/unicomer_security.xml",
+        "security/latam_reconciliation_security.xml",
         "security/ir.model.access.csv",
         "views/payment_provider_views.xml",
         "views/payment_webpay_templates.xml",

@@ -19,6 +19,8 @@ from .reconciliation_checks.findings import STATUSES, CheckFailed
 
 _logger = logging.getLogger(__name__)
 
+_STATE_CHANGE = "latam_exception_state_change"
+
 
 class LatamReconciliation(models.Model):
     _name = "payment.latam.reconciliation"
@@ -58,7 +60,7 @@ class LatamReconciliation(models.Model):
         for run in self:
             statuses = run.line_ids.mapped("status")
             run.matched_count = statuses.count("matched")
-            run.exception_count = len(statuses) - run.matched_count
+            run.exception_count = len(statuses) - run.matched_count - statuses.count("unverified")
 
     @api.constrains("date_from", "date_to")
     def _check_dates(self):
@@ -197,25 +199,36 @@ class LatamReconciliationException(models.Model):
         ("one_per_key", "UNIQUE(provider_id, key)", "One exception per provider and key.")
     ]
 
+    def write(self, vals):
+        # The state and who resolved it change through the actions and the runs only:
+        # a resolution always carries its text, its author and its time.
+        guarded = {"state", "resolved_by", "resolved_at", "status", "key", "provider_id"}
+        if guarded & set(vals) and not self.env.context.get(_STATE_CHANGE) and not self.env.su:
+            raise UserError(self.env._("Use Resolve or Reopen to change an exception's state."))
+        return super().write(vals)
+
     def action_resolve(self):
         for exception in self:
             if not (exception.resolution or "").strip():
                 raise UserError(self.env._("Say how %s was resolved.", exception.key))
-        self.write(
+        self.with_context(**{_STATE_CHANGE: True}).write(
             {"state": "resolved", "resolved_by": self.env.uid, "resolved_at": fields.Datetime.now()}
         )
         return True
 
     def action_reopen(self):
-        self.write({"state": "open", "resolved_by": False, "resolved_at": False})
+        self.with_context(**{_STATE_CHANGE: True}).write(
+            {"state": "open", "resolved_by": False, "resolved_at": False}
+        )
         return True
 
     @api.model
     def _track(self, lines):
         """Open or find again the exception of each line that is not matched."""
+        exceptions = self.with_context(**{_STATE_CHANGE: True})  # the runs set states
         now = fields.Datetime.now()
-        pending = lines.filtered(lambda line: line.status != "matched")
-        existing = self.search(
+        pending = lines.filtered(lambda line: line.status not in ("matched", "unverified"))
+        existing = exceptions.search(
             [
                 ("provider_id", "in", pending.provider_id.ids),
                 ("key", "in", pending.mapped("key")),
@@ -241,7 +254,7 @@ class LatamReconciliationException(models.Model):
                     values["state"] = "open"
                 exception.write(values)
             else:
-                exception = self.create(
+                exception = exceptions.create(
                     {"provider_id": line.provider_id.id, "key": line.key, **values}
                 )
                 by_key[(line.provider_id.id, line.key)] = exception
@@ -250,7 +263,7 @@ class LatamReconciliationException(models.Model):
         matched = lines.filtered(lambda line: line.status == "matched")
         # A key both matched and not in one run is still a problem.
         still_wrong = set(pending.mapped("key"))
-        gone = self.search(
+        gone = exceptions.search(
             [
                 ("provider_id", "in", matched.provider_id.ids),
                 ("key", "in", [key for key in matched.mapped("key") if key not in still_wrong]),

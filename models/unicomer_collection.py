@@ -89,9 +89,17 @@ def unicomer_message(env, error):
 # --- collecting ------------------------------------------------------------------
 
 
-def collect(provider, *, customer_vat, customer_name, credit, amount, locality, user):
-    """Create the collection of `amount` on `credit` (a `gateways.unicomer_api.Credit`)
-    and send it to Unicomer; return the transaction, in whatever state that left it."""
+def collect(provider, **values):
+    """Create the collection (see `create_collection`) and send it to Unicomer; return
+    the transaction, in whatever state that left it."""
+    tx = create_collection(provider, **values)
+    dispatch(tx)
+    return tx
+
+
+def create_collection(provider, *, customer_vat, customer_name, credit, amount, locality, user):
+    """Check and create, unsent, the collection of `amount` on `credit` (a
+    `gateways.unicomer_api.Credit`), its registrarpago body frozen."""
     env = provider.env
     provider = provider.sudo()
     amount = api.money(amount)
@@ -147,13 +155,18 @@ def collect(provider, *, customer_vat, customer_name, credit, amount, locality, 
             }
         )
     )
-    # The attempt exists before anything leaves: whatever happens next, its receipt
-    # number and body are on record to be consulted, resent or reconciled.
-    pending_sweep._commit(env)
+    return tx
+
+
+def dispatch(tx):
+    """Send a created collection. The attempt is committed before anything leaves:
+    whatever happens next, its receipt number and body are on record to be
+    consulted, resent or reconciled, and what Unicomer answered is committed too."""
+    pending_sweep._commit(tx.env)
     tx._latam_lock()
-    send(tx)
-    # What Unicomer answered is kept even if the rest of the request fails.
-    pending_sweep._commit(env)
+    if tx.state == "draft" and tx.unicomer_status == "sending":
+        send(tx)
+    pending_sweep._commit(tx.env)
     return tx
 
 
@@ -162,6 +175,12 @@ def send(tx):
     try:
         transaction_id = tx_client(tx).register_payment(tx.sudo().unicomer_request_body)
     except api.UnicomerRejected as error:
+        if tx.unicomer_resends:
+            # Refusing a resend may mean Unicomer holds the first send after all
+            # (e.g. a duplicate receipt): never tell the cashier to give the cash back.
+            _mark_unknown(tx, unicomer_message(tx.env, error))
+            _flag(tx, tx.env._("Unicomer refused the resend: %s", error.message))
+            return
         if error.certain:
             _reject(tx, unicomer_message(tx.env, error))
             return
@@ -207,12 +226,15 @@ def settle(tx):
         _flag(tx, tx.env._("Unicomer no longer finds idtrx %s.", tx.provider_reference))
     elif tx.unicomer_refusal_seen:
         _reject(tx, tx.unicomer_status_detail or tx.env._("Unicomer refused the payment."))
+    elif not _may_resend(tx):
+        # A closed collection (refused, not sent) is only asked about, never sent again.
+        return True
     elif tx.unicomer_resends < const.MAX_RESENDS:
+        # No commit here: the row lock stays held until the caller's transaction ends.
         tx.write({"unicomer_resends": tx.unicomer_resends + 1})
         tx._unicomer_note(
             tx.env._("Unicomer has no record of this payment: it is sent again, unchanged.")
         )
-        pending_sweep._commit(tx.env)
         send(tx)
     else:
         _flag(
@@ -223,6 +245,10 @@ def settle(tx):
             ),
         )
     return True
+
+
+def _may_resend(tx):
+    return tx.state in ("draft", "pending") and tx.unicomer_status in ("sending", "unknown")
 
 
 def apply_state(tx, state, detail=None, transaction_id=None):
@@ -288,7 +314,8 @@ def _flag(tx, reason):
 
 
 def reverse(tx):
-    """Reverse (anular) `tx` if Unicomer still allows it; return True when reversed."""
+    """Reverse (anular) `tx` if Unicomer still allows it: True when reversed, False
+    when Unicomer no longer allows it, None when the outcome is unknown."""
     tx._latam_lock()
     if tx.state != "authorized" or tx.unicomer_status != "registered":
         raise UserError(tx.env._("Only a collection Unicomer holds as registered can be reversed."))
@@ -300,9 +327,10 @@ def reverse(tx):
     try:
         tx_client(tx).reverse_payment(tx.provider_reference, tx.unicomer_processed_at, tx.amount)
     except api.UnicomerError as error:
-        tx._unicomer_note(tx.env._("Reversal not done: %s", unicomer_message(tx.env, error)))
+        tx._unicomer_note(tx.env._("Reversal not confirmed: %s", unicomer_message(tx.env, error)))
         # Whatever happened (refused, or an answer lost), Unicomer's state decides.
-        settle(tx)
+        if not settle(tx):
+            return None  # unknown: neither reversed nor refused as far as we can tell
         return tx.state == "cancel"
     tx.write({"unicomer_reversed_by": tx.env.uid})
     apply_state(tx, const.REVERSED, "Reversado")
@@ -341,7 +369,9 @@ def follow_up(transactions):
             ("unicomer_status", "=", "sending"),
             ("create_date", "<", now - const.STALE_SENDING),
         ],
-        order="id",
+        # The least recently asked first: collections Unicomer keeps not answering about
+        # cannot starve the others.
+        order="unicomer_last_check asc nulls first, id",
         limit=200,
     )
     return pending_sweep.sweep(candidates, settle, "Unicomer follow-up", is_open=_needs_follow_up)

@@ -93,8 +93,16 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         self._check_unicomer_cashier()
         tx = self.sudo()
-        if unicomer_collection.reverse(tx):
+        reversed_ = unicomer_collection.reverse(tx)
+        if reversed_:
             message, kind = self.env._("Collection %s reversed.", tx.reference), "success"
+        elif reversed_ is None:
+            message = self.env._(
+                "Unicomer did not confirm the reversal of %s and cannot be asked now: the "
+                "outcome is unknown. Do not give the cash back; ask Unicomer again.",
+                tx.reference,
+            )
+            kind = "warning"
         else:
             message = self.env._(
                 "Unicomer no longer allows reversing %(ref)s (now: %(state)s). "

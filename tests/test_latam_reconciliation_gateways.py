@@ -164,7 +164,7 @@ class TestWebpayReconciliation(ReconciliationRunMixin, WebpayCommon):
         self.assertEqual(line.status, "missing_gateway")
         self.assertIn("No longer queryable", line.explanation)
         unpaid = self._line(run, old_rejected)
-        self.assertEqual(unpaid.status, "matched", "an old unpaid sale took nothing")
+        self.assertEqual(unpaid.status, "unverified", "too old to ask; Odoo took nothing")
         self.assertEqual(unpaid.gateway_state, "not asked")
         self.assertEqual(self._line(run, recent).status, "matched")
         (status_call,) = self.transbank.requests_to(r"/transactions/[^/]+$", "GET")

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -104,6 +104,30 @@ class TestLatamReconciliationWorkspace(PaymentHttpCommon, PaymentLatamCommon):
             self.assertIn(self.env.ref(xmlid).id, visible, xmlid)
 
     # === Views === #
+
+    def test_an_exception_is_resolved_only_with_its_text_and_author(self):
+        exception = (
+            self.env["payment.latam.reconciliation.exception"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.env.ref("payment_latam.payment_provider_webpay").id,
+                    "key": "WP-X",
+                    "status": "amount_mismatch",
+                }
+            )
+            .with_user(self.accountant)
+        )
+        exception.write({"note": "Asked Transbank", "user_id": self.accountant.id})
+        with self.assertRaises(UserError):
+            exception.write({"state": "resolved"})
+        with self.assertRaises(UserError):
+            exception.action_resolve()  # no resolution text yet
+        exception.resolution = "Transbank confirmed the amount; Odoo is right."
+        exception.action_resolve()
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(exception.resolved_by, self.accountant)
+        self.assertTrue(exception.resolved_at)
 
     def test_views_load(self):
         Tx = self.env["payment.transaction"].with_user(self.accountant)

@@ -4,7 +4,11 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_latam.gateways import unicomer_api
-from odoo.addons.payment_latam.simulators.unicomer import DEMO_CUSTOMERS, SYNC_DELAY
+from odoo.addons.payment_latam.simulators.unicomer import (
+    DEMO_CUSTOMERS,
+    SANDBOX_PASSWORD,
+    SYNC_DELAY,
+)
 from odoo.addons.payment_latam.tests.unicomer_common import CREDIT, CUSTOMER, UnicomerCommon
 
 REGISTER = r"registrar"
@@ -254,6 +258,32 @@ class TestUnicomerUnknownOutcomes(UnicomerCommon):
         self.assertEqual(len(self.simulator.requests_to(CONSULT)), 1)
         self.assertEqual(len(self._register_requests()), 1)
 
+    def test_refused_resend_is_left_to_a_person_not_refunded(self):
+        # Unicomer registered the first send, but its consult does not find it by the
+        # credit (the spec's ambiguous key): the resend is refused as a duplicate.
+        self.simulator.inject_fault("drop", path=REGISTER, after_handling=True)
+        not_found = (
+            '{"status": 0, "msg": "ok", "data": {"idtrx": 0, "cod_status": -1, '
+            '"det_status": "No existe", "num_recibo": ""}}'
+        )
+        self.simulator.inject_fault("status", path=CONSULT, status=200, body=not_found)
+        tx = self._collect("50.00")
+        self.assertEqual(len(self._register_requests()), 2)
+        self.assertEqual(len(self._sim_payments()), 1, "the duplicate was refused")
+        self.assertEqual(tx.state, "pending", "never an error telling to give the cash back")
+        self.assertEqual(tx.unicomer_status, "unknown")
+        self.assertTrue(tx.unicomer_needs_review)
+
+    def test_asking_about_a_closed_collection_never_sends_it(self):
+        self.provider.unicomer_test_password = "not-the-password"
+        tx = self._collect_without_statement()
+        self.assertEqual((tx.state, tx.unicomer_status), ("error", "not_sent"))
+        self.provider.unicomer_test_password = SANDBOX_PASSWORD
+        tx.action_unicomer_refresh()
+        self.assertEqual(len(self.simulator.requests_to(CONSULT)), 1)
+        self.assertFalse(self._register_requests(), "asked about, never sent")
+        self.assertEqual(tx.state, "error")
+
     def test_wrong_password_sends_nothing(self):
         self.provider.unicomer_test_password = "not-the-password"
         tx = self._collect_without_statement()
@@ -338,6 +368,7 @@ class TestUnicomerToken(UnicomerCommon):
         tx = counter.transaction_id
         self.assertEqual(tx.state, "authorized")
         self.assertEqual(json.loads(tx.unicomer_request_body)["val_pagado"], 25.5)
-        with self.assertRaises(UserError):
-            counter.action_collect()
+        counter.action_collect()  # a second click shows the collection, sends nothing
+        self.assertEqual(counter.transaction_id, tx)
         self.assertEqual(len(self._sim_payments()), 1)
+        self.assertEqual(len(self._register_requests()), 1)

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import unicomer_api as api_client
-from ..models import pending_sweep, unicomer_collection
+from ..models import unicomer_collection
 
 CASHIER_GROUP = "payment_latam.group_unicomer_cashier"
 
@@ -89,6 +89,10 @@ class UnicomerCashier(models.TransientModel):
     def _check_unicomer_provider(self):
         if any(counter.provider_id.code != "unicomer" for counter in self):
             raise ValidationError(self.env._("The counter collects for a Unicomer account only."))
+        # The flow reads the provider's credentials as superuser: only the cashier's own
+        # companies' accounts may be used.
+        if any(counter.provider_id.company_id not in self.env.user.company_ids for counter in self):
+            raise ValidationError(self.env._("This Unicomer account belongs to another company."))
 
     def _check_cashier(self):
         if not self.env.user.has_group(CASHIER_GROUP):
@@ -119,8 +123,10 @@ class UnicomerCashier(models.TransientModel):
             statement = client.account_statement(identification)
         except api_client.UnicomerError as error:
             raise UserError(unicomer_collection.unicomer_message(self.env, error)) from None
-        self.credit_line_ids.unlink()
-        self.write(
+        # Only Unicomer's answer writes the credit lines (cashiers may read them): the
+        # debt and commission a collection relies on cannot be edited over RPC.
+        self.sudo().credit_line_ids.unlink()
+        self.sudo().write(
             {
                 "customer_vat": identification,
                 "customer_name": statement.name,
@@ -146,19 +152,17 @@ class UnicomerCashier(models.TransientModel):
     def action_collect(self):
         self.ensure_one()
         self._check_cashier()
-        if self.step != "choose" or self.transaction_id:
-            raise UserError(self.env._("This collection was already sent; start a new one."))
+        if self.transaction_id:
+            # A second click, or Odoo replaying the request: show what was collected.
+            return self._reopen()
+        if self.step != "choose":
+            raise UserError(self.env._("Search the customer first."))
         line = self.selected_line_id
         if not line or line.cashier_id != self:
             raise UserError(self.env._("Choose the credit to pay."))
-        amount = api_client.money(self.amount)
-        if amount <= 0:
+        if api_client.money(self.amount) <= 0:
             raise UserError(self.env._("Enter the amount received."))
-        # Committed before anything is sent: a repeated click, or Odoo replaying the
-        # request after a database conflict, finds this counter used and stops.
-        self.write({"step": "done"})
-        pending_sweep._commit(self.env)
-        tx = unicomer_collection.collect(
+        tx = unicomer_collection.create_collection(
             self.provider_id,
             customer_vat=self.customer_vat,
             customer_name=self.customer_name,
@@ -167,7 +171,10 @@ class UnicomerCashier(models.TransientModel):
             locality=self.locality,
             user=self.env.user,
         )
-        self.write({"transaction_id": tx.id})
+        # Committed with the collection, before anything is sent: whatever happens to
+        # this request, the counter shows the collection it sent.
+        self.write({"transaction_id": tx.id, "step": "done"})
+        unicomer_collection.dispatch(tx)
         return self._reopen()
 
     # === STEP 3: the receipt, the reversal, the next customer === #

@@ -15,6 +15,8 @@ STATUSES = [
     ("missing_odoo", "Missing in Odoo"),
     ("amount_mismatch", "Amount mismatch"),
     ("state_mismatch", "State mismatch"),
+    # Nothing could be compared (e.g. too old to ask): opens and closes no exception.
+    ("unverified", "Not verifiable"),
 ]
 
 

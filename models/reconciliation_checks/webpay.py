@@ -240,7 +240,7 @@ def check(run):
             findings.append(
                 _finding(
                     tx,
-                    "matched",
+                    "unverified",
                     env._(
                         "Not paid in Odoo; too old to ask Transbank, which keeps no "
                         "uncommitted sale."
