@@ -140,6 +140,23 @@ class PaymentTransaction(models.Model):
         self.sudo().write({"unicomer_needs_review": False})
         return True
 
+    def action_unicomer_close_not_collected(self):
+        """A manager, having checked with Unicomer, closes a flagged collection that
+        Unicomer does not hold (zombie, sync problem, never found): no money is booked."""
+        if not self.env.user.has_group("payment_latam.group_unicomer_manager"):
+            raise UserError(self.env._("Only a collections manager can close a collection."))
+        for tx in self.sudo():
+            tx._latam_lock()
+            if not tx.unicomer_needs_review or tx.state not in ("draft", "pending", "authorized"):
+                raise UserError(
+                    self.env._("Only a collection under review and not booked can be closed.")
+                )
+            reason = self.env._("Closed by %s as not collected at Unicomer.", self.env.user.name)
+            tx._unicomer_note(reason)
+            tx.write({"unicomer_needs_review": False})
+            tx._set_error(reason)
+        return True
+
     def _unicomer_note(self, text):
         """Keep what happened to the collection on it: transactions have no chatter."""
         for tx in self:

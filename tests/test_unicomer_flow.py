@@ -229,6 +229,21 @@ class TestUnicomerUnknownOutcomes(UnicomerCommon):
         self.env["payment.transaction"]._cron_unicomer_follow_up()
         self.assertFalse(self.simulator.requests, "a flagged collection waits for a person")
 
+    def test_manager_closes_a_zombie_as_not_collected(self):
+        tx = self._collect("50.00")
+        self.simulator.force_state(tx.reference, 2)
+        self._age(tx, minutes=4)
+        self.env["payment.transaction"]._cron_unicomer_follow_up()
+        tx.invalidate_recordset()
+        self.assertTrue(tx.unicomer_needs_review)
+        tx.action_unicomer_close_not_collected()
+        self.assertEqual(tx.state, "error")
+        self.assertFalse(tx.unicomer_needs_review)
+        self.assertFalse(tx.payment_id)
+        self.simulator.reset_log()
+        self.env["payment.transaction"]._cron_unicomer_follow_up()
+        self.assertFalse(self.simulator.requests, "a closed collection is left alone")
+
     def test_sync_problem_goes_to_the_exceptions_list(self):
         self.simulator.inject_fault("drop", path=REGISTER, after_handling=True)
         self.simulator.inject_fault("drop", path=CONSULT)

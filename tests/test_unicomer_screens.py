@@ -165,6 +165,27 @@ class TestUnicomerScreens(PaymentHttpCommon, PaymentLatamCommon):
         self.collection.write({"unicomer_status": "synchronized", "unicomer_needs_review": True})
         self.assertIn(self.collection, transactions.search(safe_eval(exceptions.domain)))
 
+    def test_a_cashier_reads_unicomer_collections_only(self):
+        webpay_tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": self.webpay.id,
+                    "payment_method_id": self.webpay.payment_method_ids[:1].id,
+                    "partner_id": self.partner.id,
+                    "currency_id": self.currency_clp.id,
+                    "amount": 15990,
+                    "reference": "WP-NOT-FOR-CASHIERS",
+                }
+            )
+        )
+        seen = self.env["payment.transaction"].with_user(self.cashier).search([])
+        self.assertIn(self.collection, seen)
+        self.assertNotIn(webpay_tx, seen)
+        self.assertEqual(set(seen.mapped("provider_code")), {"unicomer"})
+        self.assertIn(webpay_tx, self.env["payment.transaction"].search([]), "admins see all")
+
     def test_menus_follow_the_groups(self):
         def visible(user):
             menus = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
