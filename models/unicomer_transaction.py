@@ -1,9 +1,13 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..gateways.codes import UNICOMER
 from ..gateways.unicomer_api import money
 from . import unicomer_collection
+
+_logger = logging.getLogger(__name__)
 
 _STATUS = [
     ("sending", "Being sent"),
@@ -230,6 +234,11 @@ class PaymentTransaction(models.Model):
             [("type", "=", "general"), ("company_id", "=", self.company_id.id)], limit=1
         )
         if not journal:
+            _logger.warning(
+                "Unicomer: no general journal in %s; commission of %s not booked",
+                self.company_id.name,
+                self.reference,
+            )
             return
         amount = self.unicomer_commission_amount
         company = self.company_id
