@@ -59,6 +59,10 @@ CONCILIATION_ALL_STATES = 0
 # exist"; past this many resends a person decides.
 MAX_RESENDS = 2
 
+# After this many consults without an answer (an hour of the 5-minute cron), a person is
+# told; the cron goes on asking, and the day's conciliación remains the last resort.
+MAX_UNANSWERED_ASKS = 12
+
 # Keys whose values never reach a log line or the exchange log.
 SECRET_KEYS = ("password", "access_token", "username", "userName", "idcommerce")
 

@@ -13,6 +13,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .reconciliation_checks import CHECKERS
 from .reconciliation_checks.findings import STATUSES, CheckFailed
@@ -20,6 +21,36 @@ from .reconciliation_checks.findings import STATUSES, CheckFailed
 _logger = logging.getLogger(__name__)
 
 _STATE_CHANGE = "latam_exception_state_change"
+
+# The line columns a run fills from its findings, with their SQL array types.
+_LINE_ARRAYS = {
+    "key": "varchar",
+    "status": "varchar",
+    "explanation": "varchar",
+    "transaction_id": "int4",
+    "reference": "varchar",
+    "gateway_reference": "varchar",
+    "odoo_amount": "numeric",
+    "gateway_amount": "numeric",
+    "has_odoo_amount": "bool",
+    "has_gateway_amount": "bool",
+    "odoo_state": "varchar",
+    "gateway_state": "varchar",
+    "date": "date",
+}
+# Lines that neither open nor close an exception, and lines that do not open one.
+_NOT_PENDING = ("matched", "unverified")
+
+
+def _column_value(field, value):
+    """`value` as the ORM would store it in `field`'s column (no query)."""
+    if field.type in ("many2one", "date") and not value:
+        return None
+    return field.convert_to_column(value, None) if field.type != "float" else _money(value)
+
+
+def _money(value):
+    return round(float(value or 0.0), 2)
 
 
 class LatamReconciliation(models.Model):
@@ -85,11 +116,7 @@ class LatamReconciliation(models.Model):
             _logger.warning("Reconciliation %s failed: %s", self.name, error)
             self.write({"state": "failed", "message": str(error), "run_at": fields.Datetime.now()})
             return False
-        self.line_ids.unlink()
-        lines = self.env["payment.latam.reconciliation.line"].create(
-            [self._line_values(finding) for finding in findings]
-        )
-        self.env["payment.latam.reconciliation.exception"]._track(lines)
+        self._store_findings(findings)
         self.write({"state": "done", "message": False, "run_at": fields.Datetime.now()})
         return True
 
@@ -113,6 +140,74 @@ class LatamReconciliation(models.Model):
             "gateway_state": finding.gateway_state,
             "date": finding.date or False,
         }
+
+    def _store_findings(self, findings):
+        """Replace the run's lines with `findings` and track their exceptions, in a fixed
+        number of SQL statements whatever the number of findings: the lines are inserted
+        from arrays, the exceptions upserted in one statement (see `_track`)."""
+        self.ensure_one()
+        Line = self.env["payment.latam.reconciliation.line"]
+        self.check_access("write")
+        Line.check_access("unlink")
+        Line.check_access("create")
+        self.env.flush_all()
+        cr = self.env.cr
+        # Exceptions pointing at the old lines lose them (the foreign key sets them null).
+        cr.execute(SQL("DELETE FROM payment_latam_reconciliation_line WHERE run_id = %s", self.id))
+        columns = {name: [] for name in _LINE_ARRAYS}
+        for finding in findings:
+            values = self._line_values(finding)
+            for name in _LINE_ARRAYS:
+                columns[name].append(_column_value(Line._fields[name], values[name]))
+        now = fields.Datetime.now()
+        arrays = SQL(", ").join(
+            SQL("%s::%s[]", columns[name], SQL(_LINE_ARRAYS[name])) for name in _LINE_ARRAYS
+        )
+        names = SQL(", ").join(SQL.identifier(name) for name in _LINE_ARRAYS)
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO payment_latam_reconciliation_line (
+                    run_id, provider_id, channel, company_id, %(names)s,
+                    create_uid, write_uid, create_date, write_date
+                )
+                SELECT %(run)s, %(provider)s, %(channel)s, %(company)s, %(names)s,
+                       %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM unnest(%(arrays)s) WITH ORDINALITY AS f(%(names)s, position)
+                 ORDER BY f.position
+                RETURNING id
+                """,
+                names=names,
+                arrays=arrays,
+                run=self.id,
+                provider=self.provider_id.id,
+                channel=self.channel,
+                company=self.company_id.id or None,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        lines = Line.browse(sorted(row[0] for row in cr.fetchall()))
+        self.env["payment.latam.reconciliation.exception"]._track(lines)
+        cr.execute(
+            SQL(
+                """
+                UPDATE payment_latam_reconciliation run
+                   SET matched_count = counts.matched, exception_count = counts.exceptions
+                  FROM (
+                    SELECT count(*) FILTER (WHERE status = 'matched') AS matched,
+                           count(*) FILTER (WHERE status NOT IN ('matched', 'unverified'))
+                               AS exceptions
+                      FROM payment_latam_reconciliation_line
+                     WHERE run_id = %(run)s
+                  ) AS counts
+                 WHERE run.id = %(run)s
+                """,
+                run=self.id,
+            )
+        )
+        self.env.invalidate_all()
+        return lines
 
     def _transactions(self, extra_domain=()):
         """The channel's transactions of the range (by their last state change's day)."""
@@ -224,50 +319,112 @@ class LatamReconciliationException(models.Model):
 
     @api.model
     def _track(self, lines):
-        """Open or find again the exception of each line that is not matched."""
-        exceptions = self.with_context(**{_STATE_CHANGE: True})  # the runs set states
+        """Open or find again the exception of each line that is not matched, and mark
+        gone the open exceptions whose key now matches: four statements, whatever the
+        number of lines.
+
+        Per (provider, key), as if the lines were applied one after another: a new key
+        opens an exception; a known one takes the values of its last line and is
+        reopened when it was gone, or resolved and one of the lines has another status
+        (a different problem on the same payment is a new question). An open exception
+        whose key has a matched line and no other is no longer found. Unverified lines
+        neither open nor close anything. The states change by SQL: no tracking message.
+        """
+        self.check_access("create")
+        self.check_access("write")
+        self.env.flush_all()
+        cr = self.env.cr
         now = fields.Datetime.now()
-        pending = lines.filtered(lambda line: line.status not in ("matched", "unverified"))
-        existing = exceptions.search(
-            [
-                ("provider_id", "in", pending.provider_id.ids),
-                ("key", "in", pending.mapped("key")),
-            ]
-        )
-        by_key = {(exception.provider_id.id, exception.key): exception for exception in existing}
-        for line in pending:
-            exception = by_key.get((line.provider_id.id, line.key))
-            values = {
-                "status": line.status,
-                "explanation": line.explanation,
-                "transaction_id": line.transaction_id.id,
-                "reference": line.reference,
-                "gateway_reference": line.gateway_reference,
-                "last_line_id": line.id,
-                "last_seen": now,
-            }
-            if exception:
-                if exception.state == "gone" or (
-                    exception.state == "resolved" and exception.status != line.status
-                ):
-                    # A different problem on the same payment is a new question.
-                    values["state"] = "open"
-                exception.write(values)
-            else:
-                exception = exceptions.create(
-                    {"provider_id": line.provider_id.id, "key": line.key, **values}
+        params = {
+            "lines": list(lines.ids),
+            "not_pending": list(_NOT_PENDING),
+            "uid": self.env.uid,
+            "now": now,
+        }
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO payment_latam_reconciliation_exception AS exception (
+                    provider_id, channel, company_id, key, status, explanation,
+                    transaction_id, reference, gateway_reference, last_line_id,
+                    first_seen, last_seen, state,
+                    create_uid, write_uid, create_date, write_date
                 )
-                by_key[(line.provider_id.id, line.key)] = exception
-            line.exception_id = exception
-        # Open exceptions whose payment now matches are no longer found.
-        matched = lines.filtered(lambda line: line.status == "matched")
-        # A key both matched and not in one run is still a problem.
-        still_wrong = set(pending.mapped("key"))
-        gone = exceptions.search(
-            [
-                ("provider_id", "in", matched.provider_id.ids),
-                ("key", "in", [key for key in matched.mapped("key") if key not in still_wrong]),
-                ("state", "=", "open"),
-            ]
+                SELECT DISTINCT ON (line.provider_id, line.key)
+                       line.provider_id, provider.code, provider.company_id, line.key,
+                       line.status, line.explanation, line.transaction_id, line.reference,
+                       line.gateway_reference, line.id, %(now)s, %(now)s, 'open',
+                       %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM payment_latam_reconciliation_line line
+                  JOIN payment_provider provider ON provider.id = line.provider_id
+                 WHERE line.id = ANY(%(lines)s) AND line.status != ALL(%(not_pending)s)
+                 ORDER BY line.provider_id, line.key, line.id DESC
+                ON CONFLICT (provider_id, key) DO UPDATE
+                   SET status = EXCLUDED.status,
+                       explanation = EXCLUDED.explanation,
+                       transaction_id = EXCLUDED.transaction_id,
+                       reference = EXCLUDED.reference,
+                       gateway_reference = EXCLUDED.gateway_reference,
+                       last_line_id = EXCLUDED.last_line_id,
+                       last_seen = EXCLUDED.last_seen,
+                       write_uid = EXCLUDED.write_uid,
+                       write_date = EXCLUDED.write_date,
+                       state = CASE
+                           WHEN exception.state = 'gone' THEN 'open'
+                           WHEN exception.state = 'resolved' AND EXISTS (
+                               SELECT 1
+                                 FROM payment_latam_reconciliation_line other
+                                WHERE other.id = ANY(%(lines)s)
+                                  AND other.provider_id = EXCLUDED.provider_id
+                                  AND other.key = EXCLUDED.key
+                                  AND other.status != ALL(%(not_pending)s)
+                                  AND other.status != exception.status
+                           ) THEN 'open'
+                           ELSE exception.state
+                       END
+                """,
+                **params,
+            )
         )
-        gone.write({"state": "gone", "last_seen": now})
+        cr.execute(
+            SQL(
+                """
+                UPDATE payment_latam_reconciliation_line line
+                   SET exception_id = exception.id, write_uid = %(uid)s, write_date = %(now)s
+                  FROM payment_latam_reconciliation_exception exception
+                 WHERE line.id = ANY(%(lines)s) AND line.status != ALL(%(not_pending)s)
+                   AND exception.provider_id = line.provider_id AND exception.key = line.key
+                """,
+                **params,
+            )
+        )
+        # Open exceptions whose payment now matches are no longer found; a key both
+        # matched and not in the same lines is still a problem.
+        cr.execute(
+            SQL(
+                """
+                UPDATE payment_latam_reconciliation_exception exception
+                   SET state = 'gone', last_seen = %(now)s, write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM (
+                    SELECT provider_id, key
+                      FROM payment_latam_reconciliation_line
+                     WHERE id = ANY(%(lines)s)
+                     GROUP BY provider_id, key
+                    HAVING bool_or(status = 'matched')
+                  ) AS matched
+                 WHERE exception.state = 'open'
+                   AND exception.provider_id = matched.provider_id
+                   AND exception.key = matched.key
+                   AND NOT EXISTS (
+                       SELECT 1
+                         FROM payment_latam_reconciliation_line line
+                        WHERE line.id = ANY(%(lines)s)
+                          AND line.key = exception.key
+                          AND line.status != ALL(%(not_pending)s)
+                   )
+                """,
+                **params,
+            )
+        )
+        self.env.invalidate_all()

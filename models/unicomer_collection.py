@@ -212,9 +212,17 @@ def settle(tx):
         status = tx_client(tx).payment_status(key, tx.unicomer_processed_at, tx.amount)
     except api.UnicomerError as error:
         _logger.info("Unicomer: consulting %s failed (%s)", tx.reference, type(error).__name__)
-        tx.write({"unicomer_last_check": fields.Datetime.now()})
+        unanswered = tx.unicomer_unanswered_asks + 1
+        tx.write(
+            {"unicomer_last_check": fields.Datetime.now(), "unicomer_unanswered_asks": unanswered}
+        )
+        if unanswered == const.MAX_UNANSWERED_ASKS and tx.state in ("draft", "pending"):
+            _flag(
+                tx,
+                tx.env._("Unicomer has not answered about this collection %s times.", unanswered),
+            )
         return False
-    tx.write({"unicomer_last_check": fields.Datetime.now()})
+    tx.write({"unicomer_last_check": fields.Datetime.now(), "unicomer_unanswered_asks": 0})
     if status.receipt_number and status.receipt_number != tx.reference:
         # The key matched someone else's payment: not an answer about ours.
         _flag(tx, tx.env._("Unicomer answered about receipt %s.", status.receipt_number))

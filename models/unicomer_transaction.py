@@ -66,6 +66,9 @@ class PaymentTransaction(models.Model):
     unicomer_review_reason = fields.Char(string="Why Review", readonly=True, copy=False)
     unicomer_refusal_seen = fields.Boolean(readonly=True, copy=False)
     unicomer_resends = fields.Integer(string="Resends", readonly=True, copy=False)
+    unicomer_unanswered_asks = fields.Integer(
+        string="Unanswered Consults", readonly=True, copy=False
+    )
     unicomer_last_check = fields.Datetime(string="Last Asked Unicomer", readonly=True, copy=False)
     unicomer_notes = fields.Text(string="Follow-up Log", readonly=True, copy=False)
     unicomer_reversed_by = fields.Many2one(

@@ -4,6 +4,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_latam.gateways import unicomer_api
+from odoo.addons.payment_latam.gateways import unicomer_const as const
 from odoo.addons.payment_latam.simulators.unicomer import (
     DEMO_CUSTOMERS,
     SANDBOX_PASSWORD,
@@ -208,6 +209,21 @@ class TestUnicomerUnknownOutcomes(UnicomerCommon):
         tx.invalidate_recordset()
         self.assertEqual(len(self._register_requests()), 1)
         self._assert_one_payment(tx)
+
+    def test_a_person_is_told_when_unicomer_keeps_not_answering(self):
+        self.simulator.inject_fault("drop", path=REGISTER, after_handling=True)
+        self.simulator.inject_fault("status", path=CONSULT, status=502, times=0)
+        tx = self._collect("50.00")
+        cron = self.env["payment.transaction"]._cron_unicomer_follow_up
+        for _ in range(const.MAX_UNANSWERED_ASKS - 2):
+            cron()
+        tx.invalidate_recordset()
+        self.assertFalse(tx.unicomer_needs_review)
+        cron()
+        tx.invalidate_recordset()
+        self.assertTrue(tx.unicomer_needs_review)
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(len(self._register_requests()), 1, "never resent without an answer")
 
     def test_answer_timeout_is_unknown(self):
         self.provider.unicomer_read_timeout = 1

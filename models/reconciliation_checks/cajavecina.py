@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from odoo import fields
-from odoo.osv import expression
+from odoo.tools import SQL
 
 from ...gateways import cajavecina_const as const
 from ..cajavecina_service import FALLBACK_KEY_PREFIX
@@ -47,20 +47,53 @@ def _group_transactions(run, root_keys):
     """Every transaction of those bank payments: the keyed one and its siblings."""
     if not root_keys:
         return run.env["payment.transaction"]
-    domains = [[("cajavecina_payment_key", "in", list(root_keys))]]
-    domains += [
-        [("cajavecina_payment_key", "=like", f"{key}:%")]
-        for key in root_keys
-        if not key.startswith(FALLBACK_KEY_PREFIX)
-    ]
-    return (
-        run.env["payment.transaction"]
-        .sudo()
-        .search(
-            [("provider_id", "=", run.provider_id.id), *expression.OR(domains)],
-            order="id",
+    Transaction = run.env["payment.transaction"].sudo()
+    Transaction.flush_model(["provider_id", "cajavecina_payment_key"])
+    # One query whatever the number of keys: a sibling is `<key>:<document>`.
+    run.env.cr.execute(
+        SQL(
+            """
+            SELECT id FROM payment_transaction
+             WHERE provider_id = %(provider)s
+               AND (cajavecina_payment_key = ANY(%(roots)s)
+                    OR (strpos(cajavecina_payment_key, ':') > 0
+                        AND split_part(cajavecina_payment_key, ':', 1) = ANY(%(keyed)s)))
+             ORDER BY id
+            """,
+            provider=run.provider_id.id,
+            roots=sorted(root_keys),
+            keyed=sorted(key for key in root_keys if not key.startswith(FALLBACK_KEY_PREFIX)),
         )
     )
+    txs = Transaction.browse([row[0] for row in run.env.cr.fetchall()])
+    _fetch(txs, payments=True)
+    return txs
+
+
+def _fetch(txs, payments=False):
+    """Load what the check reads of `txs` (and their payments) in one query each,
+    instead of one per prefetch batch."""
+    txs.fetch(_TX_FIELDS)
+    if payments:
+        txs.payment_id.fetch(["name", "state", "amount"])
+
+
+_TX_FIELDS = [
+    "reference",
+    "state",
+    "amount",
+    "payment_id",
+    "cajavecina_payment_key",
+    "latam_date",
+]
+_EXCHANGE_FIELDS = [
+    "amount",
+    "bank_transaction",
+    "transaction_id",
+    "rut",
+    "document",
+    "create_date",
+]
 
 
 def _check_retention(run):
@@ -91,16 +124,21 @@ def check(run):
     ]
     start = datetime.combine(run.date_from, time.min)
     end = datetime.combine(run.date_to + timedelta(days=1), time.min)
-    exchanges = Exchange.search(
-        [*accepted, ("create_date", ">=", start), ("create_date", "<", end)], order="id"
+    exchanges = Exchange.search_fetch(
+        [*accepted, ("create_date", ">=", start), ("create_date", "<", end)],
+        _EXCHANGE_FIELDS,
+        order="id",
     )
     done_txs = run._transactions([("state", "=", "done")])
+    _fetch(done_txs | exchanges.transaction_id)
 
     root_keys = {_root_key(tx) for tx in exchanges.transaction_id | done_txs} - {None}
     group_txs = _group_transactions(run, root_keys)
     # The accepted calls of the range's transactions, whatever their day (a payment
     # booked just after midnight, a resend days later), and the resends of the range's.
-    exchanges |= Exchange.search([*accepted, ("transaction_id", "in", group_txs.ids)])
+    exchanges |= Exchange.search_fetch(
+        [*accepted, ("transaction_id", "in", group_txs.ids)], _EXCHANGE_FIELDS
+    )
 
     txs_by_root = defaultdict(lambda: env["payment.transaction"])
     for tx in group_txs:
@@ -110,7 +148,7 @@ def check(run):
         exchanges_by_group[_group_of(exchange)] |= exchange
 
     findings = []
-    seen_txs = env["payment.transaction"]
+    seen_txs = set()
     for group, group_exchanges in exchanges_by_group.items():
         kind, value = group
         if kind == "key":
@@ -119,9 +157,9 @@ def check(run):
             txs = group_exchanges.transaction_id
         else:
             txs = env["payment.transaction"]
-        seen_txs |= txs
+        seen_txs.update(txs.ids)
         findings.append(_compare(run, group_exchanges, txs))
-    for tx in done_txs - seen_txs:
+    for tx in done_txs.filtered(lambda tx: tx.id not in seen_txs):
         findings.append(_unknown_to_bank(run, tx))
     return findings
 
