@@ -11,6 +11,7 @@ import requests
 
 from . import etpay_const as const
 from .clp import clp_amount
+from .urls import join_url
 
 
 class EtpayError(Exception):
@@ -28,11 +29,6 @@ class EtpayRejected(EtpayError):
         super().__init__(f"HTTP {status_code}: {message}")
         self.status_code = status_code
         self.message = message
-
-
-def join_url(base, path):
-    """`base` + `path`, keeping any path prefix of `base` (e.g. `…/sandbox`)."""
-    return f"{(base or '').rstrip('/')}{path}"
 
 
 def check_order_id(order_id):

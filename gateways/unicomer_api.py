@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from . import unicomer_const as const
+from .urls import join_url
 
 _CENT = Decimal("0.01")
 _JSON_TYPE = "application/json; charset=utf-8"
@@ -392,10 +393,6 @@ class Exchange:
     duration_ms: int = 0
     error: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def join_url(base, path):
-    return f"{(base or '').rstrip('/')}/{(path or '').lstrip('/')}"
 
 
 def _decode(body):

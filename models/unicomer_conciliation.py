@@ -28,6 +28,7 @@ from ..gateways import unicomer_api as api_client
 from ..gateways import unicomer_const as const
 from ..gateways.codes import UNICOMER
 from . import pending_sweep, unicomer_collection
+from .notifications import RELOAD, notification
 
 _logger = logging.getLogger(__name__)
 
@@ -249,8 +250,8 @@ class UnicomerConciliation(models.Model):
         if failures:
             # Not an exception: the failure must stay recorded on the conciliation.
             message = "\n".join(f"{record.name}: {record.error_message}" for record in failures)
-            return _notification(message, "danger")
-        return _notification(self.env._("Conciliation fetched from Unicomer."), "success")
+            return notification(message, "danger", RELOAD)
+        return notification(self.env._("Conciliation fetched from Unicomer."), "success", RELOAD)
 
     # === BUSINESS METHODS === #
 
@@ -683,16 +684,3 @@ def _state_label(tx):
     states = dict(tx._fields["state"]._description_selection(tx.env))
     statuses = dict(tx._fields["unicomer_status"]._description_selection(tx.env))
     return f"{states.get(tx.state, tx.state)} / {statuses.get(tx.unicomer_status, '-')}"
-
-
-def _notification(message, kind):
-    return {
-        "type": "ir.actions.client",
-        "tag": "display_notification",
-        "params": {
-            "message": message,
-            "type": kind,
-            "sticky": kind == "danger",
-            "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-        },
-    }

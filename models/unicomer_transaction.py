@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..gateways.codes import UNICOMER
 from ..gateways.unicomer_api import money
 from . import unicomer_collection
+from .notifications import CLOSE_DIALOG, notification
 
 _logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class PaymentTransaction(models.Model):
                 state=dict(_STATUS).get(tx.unicomer_status, tx.unicomer_status),
             )
             kind = "warning"
-        return self._unicomer_notification(message, kind)
+        return notification(message, kind, CLOSE_DIALOG)
 
     def action_unicomer_refresh(self):
         """Ask Unicomer now what became of the collection."""
@@ -130,8 +131,10 @@ class PaymentTransaction(models.Model):
             raise UserError(self.env._("Unicomer could not be asked; try again in a moment."))
         if tx.state == "done":
             tx._post_process()
-        return self._unicomer_notification(
-            self.env._("Unicomer says: %s", dict(_STATUS).get(tx.unicomer_status, "")), "info"
+        return notification(
+            self.env._("Unicomer says: %s", dict(_STATUS).get(tx.unicomer_status, "")),
+            "info",
+            CLOSE_DIALOG,
         )
 
     def action_unicomer_print_receipt(self):
@@ -176,18 +179,6 @@ class PaymentTransaction(models.Model):
             raise UserError(self.env._("This is not a Unicomer collection."))
         if not self.env.user.has_group("payment_latam.group_unicomer_cashier"):
             raise UserError(self.env._("Only Unicomer cashiers can do this."))
-
-    def _unicomer_notification(self, message, kind):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "message": message,
-                "type": kind,
-                "sticky": kind == "warning",
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
 
     # === PAYMENT FRAMEWORK HOOKS === #
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from ...gateways import etpay_api as api
 from ...gateways import etpay_const as const
 from .. import etpay_flow
-from .findings import CheckFailed, Finding
+from .findings import Finding, with_unanswered
 
 _logger = logging.getLogger(__name__)
 
@@ -145,21 +145,19 @@ def check(run):
             unanswered.append((tx, reason))
             continue
         findings.append(_compare(env, tx, payments))
-    if txs and len(unanswered) == len(txs):
-        raise CheckFailed(
-            env._(
-                "ETpay did not answer any status call (%(reason)s). Nothing was compared; "
-                "run it again later.",
-                reason=unanswered[0][1],
-            )
-        )
-    for tx, reason in unanswered:
-        findings.append(
-            _finding(
-                tx,
-                "missing_gateway",
-                env._("ETpay did not answer (%(reason)s); run it again.", reason=reason),
-                gateway_state="no answer",
-            )
-        )
-    return findings
+    return with_unanswered(
+        findings,
+        len(txs),
+        unanswered,
+        nothing_answered=lambda reason: env._(
+            "ETpay did not answer any status call (%(reason)s). Nothing was compared; "
+            "run it again later.",
+            reason=reason,
+        ),
+        not_answered=lambda tx, reason: _finding(
+            tx,
+            "missing_gateway",
+            env._("ETpay did not answer (%(reason)s); run it again.", reason=reason),
+            gateway_state="no answer",
+        ),
+    )

@@ -41,3 +41,13 @@ class Finding:
     gateway_state: str = ""
     date: object = None
     extra: dict = field(default_factory=dict)
+
+
+def with_unanswered(findings, asked, unanswered, *, nothing_answered, not_answered):
+    """`findings` plus one finding per payment the gateway did not answer about
+    (`unanswered`: (transaction, reason) pairs, made by `not_answered(tx, reason)`).
+    When none of the `asked` calls got an answer there is nothing to compare: the
+    check fails with `nothing_answered(reason)` and the run changes nothing."""
+    if asked and len(unanswered) == asked:
+        raise CheckFailed(nothing_answered(unanswered[0][1]))
+    return findings + [not_answered(tx, reason) for tx, reason in unanswered]

@@ -22,7 +22,7 @@ from odoo import fields
 from ...gateways import webpay_const as const
 from ...gateways import webpay_rest as rest
 from .. import webpay_flow, webpay_oneclick
-from .findings import CheckFailed, Finding
+from .findings import Finding, with_unanswered
 
 _logger = logging.getLogger(__name__)
 
@@ -272,22 +272,20 @@ def check(run):
             unanswered.append((tx, str(error)))
             continue
         findings.append(_compare(env, tx, answer))
-    if asked and len(unanswered) == asked:
-        raise CheckFailed(
-            env._(
-                "Transbank did not answer any status call (%(reason)s). Nothing was compared; "
-                "run it again later.",
-                reason=unanswered[0][1],
-            )
-        )
-    for tx, reason in unanswered:
-        findings.append(
-            _finding(
-                tx,
-                "missing_gateway",
-                env._("Transbank did not answer (%(reason)s); run it again.", reason=reason),
-                gateway_reference=tx.provider_reference or "",
-                gateway_state="no answer",
-            )
-        )
-    return findings
+    return with_unanswered(
+        findings,
+        asked,
+        unanswered,
+        nothing_answered=lambda reason: env._(
+            "Transbank did not answer any status call (%(reason)s). Nothing was compared; "
+            "run it again later.",
+            reason=reason,
+        ),
+        not_answered=lambda tx, reason: _finding(
+            tx,
+            "missing_gateway",
+            env._("Transbank did not answer (%(reason)s); run it again.", reason=reason),
+            gateway_reference=tx.provider_reference or "",
+            gateway_state="no answer",
+        ),
+    )
