@@ -20,7 +20,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -392,7 +392,6 @@ class Exchange:
     response_body: str = ""
     duration_ms: int = 0
     error: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _decode(body):
@@ -638,9 +637,3 @@ def _form_value(value):
     if isinstance(value, Decimal):
         return amount_text(value)
     return str(value)
-
-
-def conciliation_day(processed_at):
-    """The `date` a conciliación lists a payment under (its local fch_proceso's date)."""
-    moment = parse_local_datetime(processed_at)
-    return moment.date() if moment else None

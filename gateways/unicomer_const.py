@@ -66,9 +66,6 @@ MAX_UNANSWERED_ASKS = 12
 # Keys whose values never reach a log line or the exchange log.
 SECRET_KEYS = ("password", "access_token", "username", "userName", "idcommerce")
 
-# Ecuadorian identification: cédula (10 digits) or RUC (13 digits).
-ID_MAX_LENGTH = 13
-
 # Unicomer's payment states as the `unicomer_status` selection keys of a collection,
 # next to the steps of ours that come before Unicomer has a state for it.
 STATE_KEYS = {

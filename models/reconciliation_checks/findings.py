@@ -1,6 +1,6 @@
 """What a channel's check finds: the vocabulary shared by the checkers and the runs."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 CHANNELS = [
@@ -40,7 +40,6 @@ class Finding:
     odoo_state: str = ""
     gateway_state: str = ""
     date: object = None
-    extra: dict = field(default_factory=dict)
 
 
 def with_unanswered(findings, asked, unanswered, *, nothing_answered, not_answered):
