@@ -28,6 +28,7 @@
         "views/unicomer_conciliation_views.xml",
         "views/unicomer_menus.xml",
         "views/latam_reconciliation_views.xml",
+        "views/latam_deposit_views.xml",
         "data/payment_method_data.xml",
         "data/payment_provider_data.xml",  # needs the payment methods and redirect forms above
         "data/ir_cron_data.xml",
@@ -35,6 +36,7 @@
         "data/unicomer_data.xml",
         "data/unicomer_conciliation_cron.xml",
         "data/latam_reconciliation_cron.xml",
+        "data/latam_deposit_cron.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -1,9 +1,11 @@
 from . import (
     account_move,
     cajavecina_exchange,
+    latam_deposit,
     latam_reconciliation,
     latam_reconciliation_cron,
     payment_provider,
+    payment_provider_deposit,
     payment_token,
     payment_transaction,
     payment_webpay_store,

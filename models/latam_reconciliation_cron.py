@@ -119,6 +119,15 @@ class LatamReconciliationCron(models.Model):
                 exceptions=sum(runs.mapped("exception_count")),
                 failed=len(runs.filtered(lambda run: run.state == "failed")),
             )
+        unclosed = (
+            self.env["payment.latam.deposit"]
+            .sudo()
+            .search_count([("company_id", "in", self.company_id.ids), ("state", "!=", "closed")])
+        )
+        if unclosed:
+            items += Markup("<li>%s</li>") % self.env._(
+                "Days whose deposit is not reconciled yet: %(count)s", count=unclosed
+            )
         heading = self.env._("Remote checks of %(day)s:", day=fields.Date.to_string(day))
         return Markup("<p>%s</p><ul>%s</ul>") % (heading, items)
 

@@ -10,6 +10,8 @@ from . import (
     test_etpay_flow,
     test_etpay_jwt_attacks,
     test_etpay_simulator,
+    test_latam_deposits,
+    test_latam_deposits_concurrency,
     test_latam_reconciliation_checks,
     test_latam_reconciliation_gateways,
     test_latam_reconciliation_workspace,

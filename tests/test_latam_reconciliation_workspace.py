@@ -264,5 +264,10 @@ class TestLatamReconciliationWorkspace(PaymentHttpCommon, PaymentLatamCommon):
         self.assertEqual(len(run.activity_ids), 1)
         self.assertIn("Webpay: 1 matched, 1 exceptions, 0 failed", str(run.activity_ids.note))
         self.assertIn("ETpay: 0 matched, 0 exceptions, 0 failed", str(run.activity_ids.note))
+        self.assertNotIn("deposit", str(run.activity_ids.note))
+        self.env["payment.latam.deposit"].create(
+            {"provider_id": self.webpay.id, "date": day, "expected_amount": 1000}
+        )
         (run | quiet)._latam_notify_accounting(day)
         self.assertEqual(len(run.activity_ids), 1)
+        self.assertIn("Days whose deposit is not reconciled yet: 1", str(run.activity_ids.note))
