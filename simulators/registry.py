@@ -7,12 +7,13 @@ and points the demo providers at ``http://127.0.0.1:<port>``.
 
 import importlib
 
-DEMO_PORTS = {"webpay": 8071, "etpay": 8072, "unicomer": 8073}
+DEMO_PORTS = {"webpay": 8071, "etpay": 8072, "unicomer": 8073, "webpay_soap": 8074}
 
 SIMULATORS = {
     "webpay": ("simulators.webpay", "WebpaySimulator"),
     "etpay": ("simulators.etpay", "EtpaySimulator"),
     "unicomer": ("simulators.unicomer", "UnicomerSimulator"),
+    "webpay_soap": ("simulators.webpay_soap", "WebpaySoapSimulator"),
 }
 
 

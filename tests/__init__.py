@@ -32,5 +32,8 @@ from . import (
     test_webpay_flow,
     test_webpay_mall,
     test_webpay_oneclick,
+    test_webpay_soap_client,
+    test_webpay_soap_oneclick,
+    test_webpay_soap_signature,
     test_zz_uninstall,
 )
