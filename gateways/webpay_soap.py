@@ -297,6 +297,7 @@ class WebpaySoapClient:
         timeout=const.TIMEOUT,
         session=None,
         monotonic=time.monotonic,
+        sleep=time.sleep,
     ):
         self.base_url = base_url
         self.commerce_code = commerce_code_12(commerce_code)
@@ -305,6 +306,7 @@ class WebpaySoapClient:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.monotonic = monotonic
+        self.sleep = sleep
         self._services = {}
 
     def _service(self, wsdl_name):
@@ -497,6 +499,7 @@ class WebpaySoapClient:
                 ) from fault
             except WebpayUnknownOutcome:
                 attempt += 1
+                self.sleep(const.ACKNOWLEDGE_RETRY_PAUSE_SECONDS)
 
     # --- WSCommerceIntegrationService ---
 

@@ -57,6 +57,8 @@ ACKNOWLEDGE_WINDOW_SECONDS = 30
 # A retry of a lost acknowledge is only sent with at least this margin left:
 # one arriving after the window is worse than useless (the money is reversed).
 ACKNOWLEDGE_RETRY_MARGIN_SECONDS = 3
+# Between two acknowledgements: a lost answer is rarely fixed by hammering at once.
+ACKNOWLEDGE_RETRY_PAUSE_SECONDS = 1
 
 # Seconds: connect, read (as the REST client). Past these the outcome is unknown.
 TIMEOUT = (5, 30)

@@ -5,7 +5,14 @@ from odoo.exceptions import ValidationError
 
 from ..gateways import rut
 from ..gateways.codes import CAJAVECINA, ETPAY, WEBPAY
-from . import cajavecina_service, etpay_flow, webpay_after_sale, webpay_flow, webpay_oneclick
+from . import (
+    cajavecina_service,
+    etpay_flow,
+    webpay_after_sale,
+    webpay_flow,
+    webpay_oneclick,
+    webpay_soap_flow,
+)
 
 _LOCK = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE"
 _LOCK_NOWAIT = "SELECT id FROM payment_transaction WHERE id = %s FOR UPDATE NOWAIT"
@@ -255,6 +262,8 @@ class PaymentTransaction(models.Model):
         res = super()._get_specific_rendering_values(processing_values)
         if self.provider_code == WEBPAY and webpay_oneclick.wants_inscription(self):
             return webpay_oneclick.start_inscription(self)
+        if self.provider_code == WEBPAY and self.provider_id.webpay_api == "soap":
+            return webpay_soap_flow.open_transaction(self)
         if self.provider_code == WEBPAY:
             return webpay_flow.open_transaction(self)
         if self.provider_code == ETPAY:
@@ -298,6 +307,8 @@ class PaymentTransaction(models.Model):
         if self.provider_code == WEBPAY:
             if notification_data.get("kind") == webpay_oneclick.INSCRIPTION_RETURN:
                 webpay_oneclick.finish_inscription(self)
+            elif webpay_soap_flow.uses_soap(self):
+                webpay_soap_flow.process_return(self, notification_data)
             else:
                 webpay_flow.process_return(self, notification_data)
         elif self.provider_code == ETPAY:
@@ -347,7 +358,7 @@ class PaymentTransaction(models.Model):
     @api.model
     def _cron_webpay_check_pending(self):
         """Settle Webpay operations whose outcome we did not see, by asking Transbank."""
-        settled = webpay_flow.check_pending(self)
+        settled = webpay_flow.check_pending(self) | webpay_soap_flow.check_abandoned(self)
         webpay_oneclick.check_pending(self)
         webpay_after_sale.check_unsettled(self)
         return settled

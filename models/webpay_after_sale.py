@@ -35,6 +35,8 @@ def sale_status(tx):
     """(status, balance) Transbank reports for `tx`'s sale (its store's part in a mall)."""
     if tx.webpay_product == "oneclick":
         return webpay_oneclick.refund_status(tx)
+    if tx.webpay_api == "soap":
+        raise rest.WebpayUnknownOutcome("Transbank's SOAP API has no status query")
     client = client_for(tx.provider_id)
     if is_mall(tx):
         result = client.mall_status(tx.provider_reference)
@@ -44,6 +46,18 @@ def sale_status(tx):
         return detail.status, detail.balance
     result = client.transaction_status(tx.provider_reference)
     return result.status, result.balance
+
+
+def _soap(tx):
+    """The SOAP after-sale module when `tx` (a sale) went over Transbank's SOAP API.
+
+    Its payments are followed up over SOAP only: REST's calls and status would
+    carry a SOAP token."""
+    if tx.webpay_api != "soap":
+        return None
+    from . import webpay_soap_after_sale  # here: it builds on this module
+
+    return webpay_soap_after_sale
 
 
 def _trigger_post_processing(env):
@@ -66,6 +80,8 @@ def _refused(tx, operation, error):
 
 def refund(source_tx, refund_tx):
     """Ask Transbank to give back `refund_tx`'s amount of `source_tx`."""
+    if soap := _soap(source_tx):
+        return soap.refund(source_tx, refund_tx)
     # One refund of a sale at a time: Transbank checks each against the balance left.
     source_tx._latam_lock()
     _settle_unconfirmed_refunds(source_tx, refund_tx)
@@ -217,6 +233,8 @@ def _settle_unconfirmed_operation(tx):
 
 def capture(tx):
     """Capture the whole of a deferred Webpay authorization."""
+    if soap := _soap(tx):
+        return soap.capture(tx)
     tx._latam_lock()
     if tx.state != "authorized" or _settle_unconfirmed_operation(tx):
         return
@@ -267,6 +285,8 @@ def capture(tx):
 
 def void(tx):
     """Release a deferred authorization: Transbank reverses it."""
+    if soap := _soap(tx):
+        return soap.void(tx)
     tx._latam_lock()
     if tx.state != "authorized" or _settle_unconfirmed_operation(tx):
         return
@@ -348,7 +368,9 @@ def check_unsettled(tx_model):
         tx.invalidate_recordset()
         try:
             with tx.env.cr.savepoint():
-                if tx.operation == "refund" and tx.state == "pending":
+                if soap := _soap(lock_target):
+                    soap.settle(tx)
+                elif tx.operation == "refund" and tx.state == "pending":
                     settle_refund(tx)
                 elif tx.state == "authorized" and tx.webpay_pending_operation:
                     settle_operation(tx)

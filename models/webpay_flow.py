@@ -45,11 +45,8 @@ def is_mall(tx):
     return tx.webpay_product == "mall"
 
 
-def _create_at_transbank(tx, session_id, return_url):
-    """Open a Webpay Plus transaction, or a mall one naming the store that sells."""
-    client = client_for(tx.provider_id)
-    if not tx.provider_id.webpay_mall:
-        return client.create_transaction(tx.reference, session_id, tx.amount, return_url)
+def mall_parts(tx):
+    """Name the store selling `tx` on it; return the mall call's parts."""
     store_code = tx._webpay_store_code()
     if not store_code:
         raise ValidationError(
@@ -65,9 +62,20 @@ def _create_at_transbank(tx, session_id, return_url):
             "webpay_store_buy_order": store_buy_order(tx),
         }
     )
-    return client.create_mall_transaction(
-        tx.reference, session_id, return_url, [(store_code, tx.webpay_store_buy_order, tx.amount)]
-    )
+    return [(store_code, tx.webpay_store_buy_order, tx.amount)]
+
+
+def base_url(tx):
+    return tx.provider_id.get_base_url().rstrip("/")
+
+
+def _create_at_transbank(tx, session_id):
+    """Open a Webpay Plus transaction over REST, or a mall one naming the store that sells."""
+    client = client_for(tx.provider_id)
+    return_url = f"{base_url(tx)}{RETURN_ROUTE}"
+    if not tx.provider_id.webpay_mall:
+        return client.create_transaction(tx.reference, session_id, tx.amount, return_url)
+    return client.create_mall_transaction(tx.reference, session_id, return_url, mall_parts(tx))
 
 
 def buy_order_or_none(reference):
@@ -82,8 +90,12 @@ def check_currency(tx):
         raise ValidationError(tx.env._("Webpay only takes payments in Chilean pesos (CLP)."))
 
 
-def open_transaction(tx):
-    """Create the transaction at Transbank; return the redirect form's values."""
+def open_transaction(tx, create=_create_at_transbank, api="rest"):
+    """Create the transaction at Transbank; return the redirect form's values.
+
+    `create(tx, session_id)` opens it over one API and returns (token, form URL);
+    everything else (checks, refusals, what is stored) is the same for both.
+    """
     check_currency(tx)
     try:
         rest.clp_amount(tx.amount)
@@ -101,9 +113,8 @@ def open_transaction(tx):
         )
     # Random: with the buy order it identifies a timeout return, which must not be forgeable.
     session_id = f"odoo-{secrets.token_hex(16)}"
-    return_url = f"{tx.provider_id.get_base_url().rstrip('/')}{RETURN_ROUTE}"
     try:
-        token, url = _create_at_transbank(tx, session_id, return_url)
+        token, url = create(tx, session_id)
     except ValueError as error:  # e.g. a base URL longer than Transbank accepts
         _logger.warning("Webpay: transaction %s not opened: %s", tx.reference, error)
         raise ValidationError(
@@ -128,6 +139,7 @@ def open_transaction(tx):
             "provider_reference": token,
             "webpay_session_id": session_id,
             "webpay_capture_deferred": tx.provider_id.capture_manually,
+            "webpay_api": api,
         }
     )
     return {"api_url": url, "token_ws": token}
@@ -359,6 +371,7 @@ def check_pending(tx_model):
     txs = tx_model.search(
         [
             ("provider_code", "=", "webpay"),
+            ("webpay_api", "=", "rest"),  # SOAP has no status query: see webpay_soap_flow
             ("webpay_product", "!=", "oneclick"),
             ("state", "in", ("draft", "pending")),
             ("provider_reference", "!=", False),

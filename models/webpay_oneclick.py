@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..gateways import webpay_oneclick as oneclick
 from ..gateways import webpay_rest as rest
-from . import pending_sweep
+from . import pending_sweep, webpay_soap_oneclick_flow
 from .webpay_flow import apply_mall_result, check_currency, set_unknown, store_buy_order
 
 _logger = logging.getLogger(__name__)
@@ -36,11 +36,17 @@ def wants_inscription(tx):
     return tx.tokenize or tx.operation == "validation"
 
 
+def _tx_uses_soap(tx):
+    return tx.webpay_api == "soap"
+
+
 # === Inscription (the browser goes to Transbank's card form) === #
 
 
 def start_inscription(tx):
     """Open an inscription; return the redirect form's values."""
+    if tx.provider_id.webpay_api == "soap":  # a new operation: the provider's API
+        return webpay_soap_oneclick_flow.start_inscription(tx)
     if tx.operation != "validation":
         check_currency(tx)
     partner = tx.partner_id
@@ -83,6 +89,8 @@ def find_inscription_transaction(tx_model, token):
 
 def finish_inscription(tx):
     """The shopper is back from the card form: save the card, then pay with it."""
+    if _tx_uses_soap(tx):  # the API the inscription was opened with
+        return webpay_soap_oneclick_flow.finish_inscription(tx)
     tx._latam_lock()
     if tx.state != "draft" or tx.token_id:
         _logger.info("Oneclick: %s already %s; return ignored", tx.reference, tx.state)
@@ -122,6 +130,8 @@ def finish_inscription(tx):
 def authorize(tx):
     """Charge `tx.token_id` at Transbank: at most once per transaction."""
     token = tx.token_id
+    if token.webpay_api == "soap":  # a card is charged over the API it was saved with
+        return webpay_soap_oneclick_flow.authorize(tx)
     if not token:
         raise UserError(tx.env._("Webpay: this payment has no saved card."))
     check_currency(tx)  # a saved card may be offered for any invoice: pesos only
@@ -190,6 +200,7 @@ def check_pending(tx_model):
     txs = tx_model.search(
         [
             ("provider_code", "=", "webpay"),
+            ("webpay_api", "!=", "soap"),
             ("webpay_product", "=", "oneclick"),
             ("state", "=", "pending"),
             ("webpay_store_buy_order", "!=", False),
@@ -197,12 +208,15 @@ def check_pending(tx_model):
         ]
     )
     pending_sweep.sweep(txs, settle_pending, "Oneclick", is_open=lambda tx: tx.state == "pending")
+    webpay_soap_oneclick_flow.check_pending(tx_model)
 
 
 # === Refunds of saved-card payments === #
 
 
 def refund(tx, amount):
+    if _tx_uses_soap(tx):
+        return webpay_soap_oneclick_flow.refund(tx, amount)
     return client_for(tx.provider_id).refund_detail(
         tx.reference, tx.webpay_store_code, tx.webpay_store_buy_order, amount
     )
@@ -210,6 +224,8 @@ def refund(tx, amount):
 
 def refund_status(tx):
     """(status, balance) of the store's part of `tx`, for a refund whose answer was lost."""
+    if _tx_uses_soap(tx):
+        return webpay_soap_oneclick_flow.refund_status(tx)
     result = client_for(tx.provider_id).mall_status(tx.reference)
     detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
     if not detail:
@@ -221,6 +237,8 @@ def refund_status(tx):
 
 
 def delete_inscription(token):
+    if token.webpay_api == "soap":  # the inscription exists only on the API it was made with
+        return webpay_soap_oneclick_flow.delete_inscription(token)
     try:
         client_for(token.provider_id).delete_inscription(
             token.provider_ref, token.webpay_oneclick_username

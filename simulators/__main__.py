@@ -2,10 +2,12 @@
 
 import argparse
 import logging
+import os
 import signal
 import threading
 
-from . import registry
+from . import demo_pki, registry
+from .webpay_soap import INTEGRATION_CODES
 
 _logger = logging.getLogger("simulators")
 
@@ -18,7 +20,12 @@ def main():
 
     running = []
     for name in registry.SIMULATORS:
-        simulator = registry.load(name)(host=args.host, port=registry.DEMO_PORTS[name]).start()
+        options = _demo_options(name)
+        simulator = registry.load(name)(
+            host=args.host, port=registry.DEMO_PORTS[name], **options
+        ).start()
+        if name == "webpay_soap" and options:
+            _trust_demo_merchant(simulator)
         running.append(simulator)
         _logger.info("%s simulator on %s", name, simulator.url)
     if not running:
@@ -30,6 +37,26 @@ def main():
     stop.wait()
     for simulator in running:
         simulator.stop()
+
+
+def _demo_pki():
+    directory = os.environ.get("PAYMENT_LATAM_DEMO_PKI")
+    return demo_pki.load_or_create(directory) if directory else None
+
+
+def _demo_options(name):
+    """The SOAP simulator signs with the demo's "Transbank" key, which Odoo trusts."""
+    pki = _demo_pki() if name == "webpay_soap" else None
+    if not pki:
+        return {}
+    key, certificate = pki["transbank"]
+    return {"transbank_key_pem": key, "transbank_certificate_pem": certificate}
+
+
+def _trust_demo_merchant(simulator):
+    _key, certificate = _demo_pki()["merchant"]
+    for code in INTEGRATION_CODES:
+        simulator.register_merchant(code, certificate)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,13 @@ from . import (
     test_webpay_flow,
     test_webpay_mall,
     test_webpay_oneclick,
+    test_webpay_soap_after_sale,
+    test_webpay_soap_checkout_tour,
     test_webpay_soap_client,
+    test_webpay_soap_concurrency,
+    test_webpay_soap_flow,
     test_webpay_soap_oneclick,
+    test_webpay_soap_oneclick_flow,
     test_webpay_soap_signature,
     test_zz_uninstall,
 )

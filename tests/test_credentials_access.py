@@ -15,6 +15,12 @@ CREDENTIAL_FIELDS = (
     "webpay_prod_oneclick_commerce_code",
     "webpay_prod_oneclick_store_code",
     "webpay_prod_oneclick_api_key",
+    *(
+        f"webpay_{environment}_soap_{name}{suffix}"
+        for environment in ("test", "prod")
+        for name in ("private_key", "certificate", "transbank_certificate")
+        for suffix in ("", "_name")
+    ),
     "etpay_test_merchant_code",
     "etpay_test_api_token",
     "etpay_prod_merchant_code",

@@ -17,7 +17,9 @@ if [ -z "${PAYMENT_LATAM_PRIVATE_PG:-}" ] && command -v psql >/dev/null 2>&1 && 
     {
         echo "export PGHOST='${PGHOST:-}'"; echo "export PGPORT='${PGPORT:-5432}'"
         echo "export PGUSER='$(psql -X -d postgres -Atc 'select current_user')'"
-    } > "$PG_ENV_FILE"
+    } > "$PG_ENV_FILE.$$"
+    # Renamed into place: a test run started meanwhile never reads a half-written file.
+    mv -f "$PG_ENV_FILE.$$" "$PG_ENV_FILE"
     exit 0
 fi
 
@@ -51,4 +53,6 @@ if ! run "$pg_bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
         -o "-c listen_addresses='' -k $pgdata -p $port -c fsync=off -c max_connections=200" start >/dev/null \
         || die "PostgreSQL did not start; see $pgdata/server.log"
 fi
-{ echo "export PGHOST='$pgdata'"; echo "export PGPORT='$port'"; echo "export PGUSER='odoo'"; } > "$PG_ENV_FILE"
+{ echo "export PGHOST='$pgdata'"; echo "export PGPORT='$port'"; echo "export PGUSER='odoo'"; } \
+    > "$PG_ENV_FILE.$$"
+mv -f "$PG_ENV_FILE.$$" "$PG_ENV_FILE"

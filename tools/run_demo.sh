@@ -45,6 +45,8 @@ else
         --http-port="$(free_port)" >> "$log" 2>&1 \
         || { tail -n 30 "$log"; die "upgrading payment_latam failed"; }
 fi
+# The SOAP Webpay's generated keys: Odoo signs with the merchant's, the simulator with Transbank's.
+export PAYMENT_LATAM_DEMO_PKI="$STATE_DIR/demo-pki"
 # Gateways send the browser (and ETpay its webhook) back to the URL the demo is served on.
 DEMO_BASE_URL="http://localhost:$HTTP_PORT" \
     "${odoo[@]}" shell "${common[@]}" --no-http < "$REPO_DIR/tools/demo/configure_shop.py" >> "$log" 2>&1 \

@@ -230,11 +230,38 @@ def _compare(env, tx, answer):
     return _finding(tx, "matched", "", **values)
 
 
+def _soap_finding(env, tx):
+    """Transbank's SOAP API has no status query: nothing to ask, only what Odoo read."""
+    gateway = {"gateway_reference": tx.provider_reference or "", "gateway_state": "not asked"}
+    if tx.webpay_pending_operation == "acknowledge":
+        return _finding(
+            tx,
+            "state_mismatch",
+            env._(
+                "Transbank did not confirm our acknowledgement (SOAP): it kept or reversed "
+                "this payment. Compare it with Transbank's portal, then resolve this."
+            ),
+            **gateway,
+        )
+    return _finding(
+        tx,
+        "unverified",
+        env._(
+            "SOAP API, which has no status query: Odoo's state comes from Transbank's signed "
+            "result, read once and acknowledged."
+        ),
+        **gateway,
+    )
+
+
 def check(run):
     env = run.env
     too_old = fields.Datetime.now() - webpay_flow.STATUS_WINDOW
     findings, asked, unanswered = [], 0, []
     for tx in _sales(run):
+        if tx.webpay_api == "soap":
+            findings.append(_soap_finding(env, tx))
+            continue
         if tx.create_date < too_old and tx.state not in ODOO_PAID_STATES:
             # Transbank reverses a sale nobody committed: an old unpaid one took nothing.
             findings.append(

@@ -1,8 +1,10 @@
 # Run by `make run` inside `odoo-bin shell` (env is given), every time: puts
 # the four providers in test mode against the loopback simulators and makes
 # sure the shop has CLP products. Idempotent.
+import base64
 import os
 
+from odoo.addons.payment_latam.simulators import demo_pki
 from odoo.addons.payment_latam.simulators.registry import DEMO_PORTS
 
 env = env  # noqa: F821 - provided by odoo-bin shell
@@ -35,6 +37,23 @@ simulator_urls = {
         "unicomer_default_locality": "MATRIZ CUENCA",
     },
 }
+# Webpay's SOAP API (the provider's "Webpay API" switch) against its own simulator: the
+# keys are generated for the demo and shared with the simulator process.
+pki_directory = os.environ.get("PAYMENT_LATAM_DEMO_PKI")
+if pki_directory:
+    pki = demo_pki.load_or_create(pki_directory)
+    simulator_urls["webpay"].update(
+        {
+            "webpay_test_soap_private_key": base64.b64encode(pki["merchant"][0]),
+            "webpay_test_soap_certificate": base64.b64encode(pki["merchant"][1]),
+            "webpay_test_soap_transbank_certificate": base64.b64encode(pki["transbank"][1]),
+        }
+    )
+    if env.ref("payment_latam.payment_provider_webpay").webpay_api == "soap":
+        simulator_urls["webpay"]["webpay_test_api_url"] = (
+            f"http://127.0.0.1:{DEMO_PORTS['webpay_soap']}"
+        )
+
 for code, values in simulator_urls.items():
     provider = env.ref(f"payment_latam.payment_provider_{code}")
     # Unicomer is a back-office collection channel: never offered to shoppers.
