@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 import zeep
 import zeep.exceptions
 import zeep.helpers
@@ -42,7 +43,7 @@ from .webpay_rest import (
     check_buy_order,
     parse_int,
 )
-from .wsse_signature import SignatureInvalid, Signer, verify_envelope
+from .wsse_signature import SignatureInvalid, Signer, check_certificate, verify_envelope
 
 _SOAP_BODY = "{%s}Body" % const.SOAP_ENV_NS
 _FAULT_CODE_IN_PARENS = re.compile(r"\((-?\d+)\)")
@@ -51,7 +52,9 @@ _FAULT_CODE_ALONE = re.compile(r"^\s*(-?\d+)\s*$")
 __all__ = [
     "AcknowledgeRefused",
     "AcknowledgeUnknown",
+    "NotSent",
     "ResultNotAcknowledged",
+    "ResultRefused",
     "SignatureInvalid",
     "Signer",
     "SoapFault",
@@ -77,6 +80,20 @@ class SoapFault(WebpayRejected):
         return f"SOAP Fault {self.code}: {self.message}"
 
 
+class NotSent(WebpayUnknownOutcome):
+    """The connection to Transbank was never made: the call certainly did not arrive."""
+
+
+def _never_connected(error):
+    """A connection refused or timed out while connecting: no byte of the request left."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.ConnectionError) and isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    )
+
+
 class ResultNotAcknowledged(WebpayUnknownOutcome):
     """getTransactionResult got no trustworthy answer, so nothing was acknowledged.
 
@@ -84,6 +101,14 @@ class ResultNotAcknowledged(WebpayUnknownOutcome):
     getTransactionResult: once that window has passed the caller may treat the
     payment as not made (and getTransactionResult cannot be asked again).
     """
+
+
+class ResultRefused(ResultNotAcknowledged):
+    """We refused the result (not the payment we asked about): never acknowledged."""
+
+    def __init__(self, result):
+        super().__init__("the result does not match the payment; not acknowledged")
+        self.result = result
 
 
 class AcknowledgeUnknown(WebpayUnknownOutcome):
@@ -140,9 +165,12 @@ class _WsseBridge:
     def __init__(self, signer, transbank_certificate_pem):
         self.signer = signer
         self.transbank_certificate_pem = transbank_certificate_pem
+        self.sending = False
 
     def apply(self, envelope, headers):
-        return self.signer.sign(envelope), headers
+        signed = self.signer.sign(envelope)
+        self.sending = True  # from here on, the request may reach Transbank
+        return signed, headers
 
     def verify(self, envelope):
         signed_body = verify_envelope(envelope, self.transbank_certificate_pem)
@@ -180,9 +208,10 @@ class SoapService:
         settings = zeep.Settings(
             strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
+        self.bridge = _WsseBridge(signer, transbank_certificate_pem)
         self.client = zeep.Client(
             wsdl_path,
-            wsse=_WsseBridge(signer, transbank_certificate_pem),
+            wsse=self.bridge,
             transport=self.transport,
             settings=settings,
         )
@@ -196,6 +225,7 @@ class SoapService:
         method = getattr(self.service, operation)
         # Not zeep's Transport.settings(): it leaves the timeout changed when the call raises.
         self.transport.operation_timeout = timeout or self.timeout
+        self.bridge.sending = False
         try:
             answer = method(**kwargs)
         except zeep.exceptions.ValidationError as error:
@@ -211,16 +241,46 @@ class SoapService:
         except SignatureInvalid:
             raise
         except requests.RequestException as error:
+            if _never_connected(error):
+                raise NotSent(f"{type(error).__name__}: Transbank was not reached") from error
             raise WebpayUnknownOutcome(f"{type(error).__name__} calling Transbank") from error
         except (zeep.exceptions.Error, etree.LxmlError) as error:
-            # Transport errors, 5xx without a Fault, XML zeep cannot read.
-            raise WebpayUnknownOutcome(f"unreadable answer to {operation}: {error}") from error
+            # Transport errors, 5xx without a Fault, XML zeep cannot read. Only the
+            # error's type: zeep's message can carry the whole answer (a tbkUser...).
+            status = getattr(error, "status_code", None)
+            raise WebpayUnknownOutcome(
+                f"unreadable answer to {operation} ({type(error).__name__}, HTTP {status})"
+            ) from error
+        except Exception as error:
+            if not self.bridge.sending:
+                raise  # signing or building failed: nothing left this process
+            # Whatever broke while reading the answer, the call may have taken effect.
+            raise WebpayUnknownOutcome(
+                f"{type(error).__name__} reading the answer to {operation}"
+            ) from error
         finally:
             self.transport.operation_timeout = self.timeout
         return zeep.helpers.serialize_object(answer, dict)
 
 
 # --- results --------------------------------------------------------------------
+
+
+def nullification_result(answer, amount, authorized):
+    """A nullify answer (Webpay Plus or Oneclick Mall) as a RefundResult, checked to be
+    about `amount` of a sale of `authorized`. A fault would have raised SoapFault: an
+    answer is an accepted nullification."""
+    nullified, balance = parse_int(answer.get("nullifiedAmount")), parse_int(answer.get("balance"))
+    if nullified != amount or balance is None or not 0 <= balance <= authorized - amount:
+        raise WebpayUnknownOutcome("Transbank's nullify answer is about another amount")
+    return RefundResult(
+        type=const.NULLIFIED,
+        authorization_code=_text(answer.get("authorizationCode")),
+        authorization_date=_text(answer.get("authorizationDate")),
+        nullified_amount=nullified,
+        balance=balance,
+        response_code=const.APPROVED_RESPONSE_CODE,
+    )
 
 
 @dataclass(frozen=True)
@@ -299,9 +359,11 @@ class WebpaySoapClient:
         monotonic=time.monotonic,
         sleep=time.sleep,
     ):
+        check_certificate(transbank_certificate_pem, "Transbank's certificate")
         self.base_url = base_url
         self.commerce_code = commerce_code_12(commerce_code)
         self.signer = Signer(private_key_pem, certificate_pem)
+        self.signer.check_pair()
         self.transbank_certificate_pem = transbank_certificate_pem
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -389,12 +451,12 @@ class WebpaySoapClient:
 
     # --- getTransactionResult / acknowledgeTransaction ---
 
-    def get_transaction_result(self, token, buy_order=None):
+    def get_transaction_result(self, token, buy_order=None, timeout=None):
         """Webpay Plus Normal result (callable once per token): a SoapTransactionResult.
 
         `buy_order`, when given, must be the one the answer is about.
         """
-        answer = self._webpay("getTransactionResult", tokenInput=token)
+        answer = self._webpay("getTransactionResult", tokenInput=token, timeout=timeout)
         details, card_last4 = _result_header(answer)
         if len(details) != 1:
             raise WebpayUnknownOutcome("a Normal result must have exactly one detail")
@@ -421,13 +483,13 @@ class WebpaySoapClient:
             url_redirection=_text(answer.get("urlRedirection")),
         )
 
-    def get_mall_result(self, token, buy_order=None):
+    def get_mall_result(self, token, buy_order=None, timeout=None):
         """Mall result: a SoapMallResult with one MallDetail per store.
 
         Each store's part is approved or not on its own: the caller checks
         every detail it expects (`MallResult.detail(store, store buy order)`).
         """
-        answer = self._webpay("getTransactionResult", tokenInput=token)
+        answer = self._webpay("getTransactionResult", tokenInput=token, timeout=timeout)
         details, card_last4 = _result_header(answer)
         if buy_order is not None and answer["buyOrder"] != buy_order:
             raise WebpayUnknownOutcome("Transbank's result is about another buy order")
@@ -450,8 +512,15 @@ class WebpaySoapClient:
         """Tell Transbank the result was received (within 30 s of reading it)."""
         self._webpay("acknowledgeTransaction", tokenInput=token, timeout=timeout)
 
-    def confirm(self, token, mall=False, buy_order=None):
+    def confirm(self, token, mall=False, buy_order=None, accept=None):
         """Read the result, then acknowledge it, as Transbank requires.
+
+        - `accept(result)`, when given, decides before anything is acknowledged:
+          False raises `ResultRefused` carrying `.result` (not acknowledged, so
+          Transbank reverses it: a result about another amount or store is never
+          kept by acknowledging it).
+        - getTransactionResult that never reached Transbank (no connection)
+          raises `NotSent`: the result is still there to read.
 
         - getTransactionResult without a trustworthy answer (lost, timed out,
           bad signature, about another sale) raises `ResultNotAcknowledged`:
@@ -474,17 +543,22 @@ class WebpaySoapClient:
         deadline = started + const.ACKNOWLEDGE_WINDOW_SECONDS
         read = self.get_mall_result if mall else self.get_transaction_result
         try:
-            result = read(token, buy_order=buy_order)
-        except SoapFault:
+            # A shorter wait than other calls: what is left of the window is for acknowledging.
+            result = read(token, buy_order=buy_order, timeout=const.RESULT_TIMEOUT)
+        except (SoapFault, NotSent):
             raise
         except WebpayUnknownOutcome as error:
             raise ResultNotAcknowledged(
                 f"no trustworthy result, not acknowledged: {error}"
             ) from error
+        if accept is not None and not accept(result):
+            raise ResultRefused(result)
 
         attempt = 0
         while True:
             left = deadline - self.monotonic() - const.ACKNOWLEDGE_RETRY_MARGIN_SECONDS
+            if left <= 0 and attempt == 0:
+                raise ResultNotAcknowledged("the result came too late to acknowledge it")
             if left <= 0:
                 raise AcknowledgeUnknown(result, "the acknowledge window closed without an answer")
             connect, read_timeout = self.timeout
@@ -551,17 +625,4 @@ class WebpaySoapClient:
         )
         if not isinstance(answer, dict) or not answer.get("authorizationCode"):
             raise WebpayUnknownOutcome("Transbank's nullify answer has no authorization code")
-        nullified, balance = (
-            parse_int(answer.get("nullifiedAmount")),
-            parse_int(answer.get("balance")),
-        )
-        if nullified != amount or balance is None or not 0 <= balance <= authorized - amount:
-            raise WebpayUnknownOutcome("Transbank's nullify answer is about another amount")
-        return RefundResult(
-            type=const.NULLIFIED,
-            authorization_code=_text(answer.get("authorizationCode")),
-            authorization_date=_text(answer.get("authorizationDate")),
-            nullified_amount=nullified,
-            balance=balance,
-            response_code=const.APPROVED_RESPONSE_CODE,
-        )
+        return nullification_result(answer, amount, authorized)

@@ -62,6 +62,9 @@ ACKNOWLEDGE_RETRY_PAUSE_SECONDS = 1
 
 # Seconds: connect, read (as the REST client). Past these the outcome is unknown.
 TIMEOUT = (5, 30)
+# Reading a result: an answer later than this leaves too little of the 30-second window
+# to acknowledge it (and an unacknowledged result is reversed anyway).
+RESULT_TIMEOUT = (5, 15)
 
 # How long a signed message is good for, and the clock skew tolerated.
 TIMESTAMP_LIFETIME_SECONDS = 300

@@ -30,9 +30,9 @@ from . import webpay_soap_const as soap_const
 from . import webpay_soap_oneclick_const as const
 from .clp import clp_amount
 from .webpay_mall import MallDetail, MallResult
-from .webpay_rest import CaptureResult, RefundResult, WebpayUnknownOutcome, parse_int
-from .webpay_soap import SoapFault, SoapService, commerce_code_12
-from .wsse_signature import SignatureInvalid, Signer
+from .webpay_rest import CaptureResult, WebpayUnknownOutcome, parse_int
+from .webpay_soap import SoapFault, SoapService, commerce_code_12, nullification_result
+from .wsse_signature import SignatureInvalid, Signer, check_certificate
 
 __all__ = [
     "AuthorizeUnknown",
@@ -234,20 +234,23 @@ class _OneclickSoapClient:
         session=None,
         monotonic=time.monotonic,
     ):
+        check_certificate(transbank_certificate_pem, "Transbank's certificate")
         self.commerce_code = commerce_code_12(commerce_code)
         self.monotonic = monotonic
+        signer = Signer(private_key_pem, certificate_pem)
+        signer.check_pair()
         self.service = SoapService(
             self.wsdl_name,
             base_url,
-            Signer(private_key_pem, certificate_pem),
+            signer,
             transbank_certificate_pem,
             timeout=timeout,
             session=session or requests.Session(),
         )
 
-    def _call(self, operation, **arguments):
+    def _call(self, operation, timeout=None, **arguments):
         # Every operation of both WSDLs takes one wrapped parameter, `arg0`.
-        return self.service.call(operation, arg0=arguments)
+        return self.service.call(operation, arg0=arguments, timeout=timeout)
 
     @staticmethod
     def _inscription_input(username, email, return_url):
@@ -262,7 +265,8 @@ class _OneclickSoapClient:
         window = self.reverse_window_seconds
         deadline = None if window is None else self.monotonic() + window
         try:
-            return read(self._call("authorize", **arguments))
+            # A shorter wait than other calls: a lost answer must leave time to reverse.
+            return read(self._call("authorize", timeout=const.AUTHORIZE_TIMEOUT, **arguments))
         except SoapFault:
             raise  # Transbank refused: nothing was charged
         except WebpayUnknownOutcome as error:
@@ -522,21 +526,7 @@ class OneclickMallClient(_OneclickSoapClient):
             or not answer.get("authorizationCode")
         ):
             raise WebpayUnknownOutcome("Transbank's nullify answer is about another payment")
-        nullified, balance = (
-            parse_int(answer.get("nullifiedAmount")),
-            parse_int(answer.get("balance")),
-        )
-        if nullified != amount or balance is None or not 0 <= balance <= authorized - amount:
-            raise WebpayUnknownOutcome("Transbank's nullify answer is about another amount")
-        return RefundResult(
-            type=const.NULLIFIED_TYPE,
-            authorization_code=_text(answer.get("authorizationCode")),
-            authorization_date=_text(answer.get("authorizationDate")),
-            nullified_amount=nullified,
-            balance=balance,
-            # A nullification that faulted raised SoapFault: one answered was accepted.
-            response_code=const.APPROVED_RESPONSE_CODE,
-        )
+        return nullification_result(answer, amount, authorized)
 
     def reverse_nullification(self, store_code, store_buy_order, amount):
         """Undo a nullification whose answer was lost (the amount it asked for)."""

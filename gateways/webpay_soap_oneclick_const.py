@@ -71,5 +71,6 @@ FAULT_NULLIFICATION_ERROR = 312
 FAULT_AUTHORIZER_ERROR = 315
 FAULT_NO_PARTIAL_WITH_INSTALLMENTS = 53
 
-# What nullify() is reported as, in webpay_rest.RefundResult terms.
-NULLIFIED_TYPE = "NULLIFIED"
+# Seconds (connect, read) to wait for `authorize`: well inside Oneclick Mall's 30-second
+# reversal window, so a lost answer can still be reversed.
+AUTHORIZE_TIMEOUT = (5, 15)

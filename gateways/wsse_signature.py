@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import (
     CanonicalizationMethod,
@@ -129,15 +130,42 @@ def _utc(now):
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
+def check_credentials(private_key_pem, certificate_pem, trusted_certificate_pem):
+    """Raise ValueError (saying which) unless the three PEMs load and the key is the
+    certificate's: an upload that cannot work must be refused before any call, since a
+    failure while reading an answer would leave a payment's outcome unknown."""
+    Signer(private_key_pem, certificate_pem).check_pair()
+    check_certificate(trusted_certificate_pem, "Transbank's certificate")
+
+
+def check_certificate(certificate_pem, label):
+    try:
+        return _load_certificate(certificate_pem)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{label} is not a PEM X.509 certificate") from error
+
+
 class Signer:
     """Signs outgoing envelopes with one key; verifies incoming ones against a certificate."""
 
     def __init__(self, private_key_pem, certificate_pem):
-        self.private_key_pem = private_key_pem
         self.certificate_pem = certificate_pem
-        certificate = _load_certificate(certificate_pem)
+        certificate = check_certificate(certificate_pem, "the merchant certificate")
+        try:
+            # Loaded once: loading (and validating) an RSA key costs tens of milliseconds.
+            self.private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+        except (TypeError, ValueError) as error:
+            raise ValueError("the private key is not an unencrypted PEM key") from error
+        self.certificate = certificate
         self.issuer_name = certificate.issuer.rfc4514_string()
         self.serial_number = certificate.serial_number
+
+    def check_pair(self):
+        """Raise ValueError unless the key is the certificate's (Transbank would refuse
+        every signature; the tests build such signers on purpose, without this check)."""
+        key_numbers = self.private_key.public_key().public_numbers()
+        if key_numbers != self.certificate.public_key().public_numbers():
+            raise ValueError("the private key does not belong to the merchant certificate")
 
     # --- signing ---
 
@@ -177,7 +205,7 @@ class Signer:
         )
         signature = signer.sign(
             envelope,
-            key=self.private_key_pem,
+            key=self.private_key,
             reference_uri=[f"#{body_id}", f"#{timestamp_id}"],
             key_info=self._key_info(),
         )
@@ -280,10 +308,11 @@ def verify_envelope(
         raise SignatureInvalid("the signed part is not the SOAP Body")
     if "timestamp" in verified:
         _check_timestamp(verified["timestamp"], _utc(now), max_skew_seconds)
-    # No Timestamp is accepted: Transbank's SDK 1.x did not require one on
-    # answers, and each answer is bound to its request by what it is about (the
-    # token or buy order, checked by the client), so an old answer replayed to
-    # another call does not pass.
+    # No Timestamp is accepted: Transbank's SDK 1.x did not require one on answers.
+    # Results name their token or buy order (checked by the client); capture and
+    # nullify answers only their amounts and codes, so an old one replayed to a
+    # new call of the same amounts would pass: TLS to Transbank is what stops that,
+    # until Transbank's real answers are known to carry a Timestamp to require.
     return signed_body
 
 

@@ -17,8 +17,23 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 POSTED_PAYMENT_STATES = ("in_process", "paid")
+_GATHERING = "latam_deposit_gathering"
+_GATHERED_FIELDS = {"payment_ids", "payment_count", "expected_amount", "provider_id", "date"}
+
+
+def _outstanding_lines(payments):
+    """Payments' liquidity lines on a reconcilable account that no bank line settled yet."""
+    lines = payments.env["account.move.line"]
+    for payment in payments.filtered("move_id"):
+        liquidity, _counterpart, _writeoff = payment._seek_for_lines()
+        lines |= liquidity.filtered(lambda line: line.account_id.reconcile and not line.reconciled)
+    return lines
+
+
 # Open days looked at again by the daily matching (statements arrive late).
 MATCHING_HORIZON_DAYS = 60
+# Days the daily run gathers, counting back from yesterday.
+GATHER_DAYS = 7
 
 
 class LatamDeposit(models.Model):
@@ -138,17 +153,32 @@ class LatamDeposit(models.Model):
                 ("state", "in", POSTED_PAYMENT_STATES),
             ]
         )
+        # Only what still waits for the bank: a payment already matched with a bank line
+        # (or booked without an outstanding account) is not in any deposit to come.
+        outstanding = _outstanding_lines(payments)
+        payments = outstanding.payment_id
         if not payments and not deposit:
             return deposit
         values = {
             "payment_ids": [Command.set(payments.ids)],
             "payment_count": len(payments),
-            "expected_amount": sum(payments.mapped("amount_company_currency_signed")),
+            "expected_amount": sum(outstanding.mapped("amount_residual")),
         }
         if deposit:
-            deposit.write(values)
+            deposit.with_context(**{_GATHERING: True}).write(values)
             return deposit
-        return self.create({"provider_id": provider.id, "date": day, **values})
+        created = self.with_context(**{_GATHERING: True}).create(
+            {"provider_id": provider.id, "date": day, **values}
+        )
+        return created.with_env(self.env)  # the flag stays with the gathering
+
+    def write(self, vals):
+        """The day's payments and total are read from the books, never typed in."""
+        if set(vals) & _GATHERED_FIELDS and not self.env.context.get(_GATHERING):
+            raise UserError(
+                self.env._("A deposit's payments are read from the books: use Read Payments Again.")
+            )
+        return super().write(vals)
 
     def action_gather(self):
         """Read the day's payments again (after a late payment or a cancellation)."""
@@ -171,6 +201,7 @@ class LatamDeposit(models.Model):
             [
                 ("company_id", "=", self.company_id.id),
                 ("journal_id.type", "=", "bank"),
+                ("journal_id.currency_id", "in", [False, self.currency_id.id]),
                 ("foreign_currency_id", "=", False),
                 ("is_reconciled", "=", False),
                 ("date", ">=", self.date),
@@ -250,11 +281,41 @@ class LatamDeposit(models.Model):
 
     def _latam_outstanding_lines(self):
         """The payments' unreconciled outstanding lines (what the deposit settles)."""
-        lines = self.env["account.move.line"]
-        for payment in self.payment_ids:
-            liquidity, _counterpart, _writeoff = payment._seek_for_lines()
-            lines |= liquidity.filtered(lambda line: not line.reconciled)
-        return lines
+        return _outstanding_lines(self.payment_ids)
+
+    def _latam_check_line(self, st_line):
+        """A line chosen by hand must be a deposit of this day's money: a bank journal in
+        the company's currency, short of the payments by no more than the commission."""
+        currency = self.currency_id
+        journal_currency = st_line.journal_id.currency_id or st_line.company_id.currency_id
+        if (
+            st_line.journal_id.type != "bank"
+            or journal_currency != currency
+            or st_line.foreign_currency_id
+        ):
+            raise UserError(
+                self.env._(
+                    "The deposit of %(deposit)s must be a bank statement line in %(currency)s.",
+                    deposit=self.name,
+                    currency=currency.name,
+                )
+            )
+        fee = currency.round(self.expected_amount - st_line.amount)
+        limit = currency.round(
+            abs(self.expected_amount) * self.provider_id.sudo().latam_deposit_max_fee / 100
+        )
+        if currency.compare_amounts(fee, 0) < 0 or currency.compare_amounts(fee, limit) > 0:
+            raise UserError(
+                self.env._(
+                    "%(line)s differs from the payments of %(deposit)s by %(difference)s, more "
+                    "than the commission the provider allows (%(limit)s): it is not this "
+                    "day's deposit.",
+                    line=st_line.display_name,
+                    deposit=self.name,
+                    difference=fee,
+                    limit=limit,
+                )
+            )
 
     def _latam_book(self):
         """Replace the statement line's suspense line by the payments and the fee."""
@@ -283,6 +344,7 @@ class LatamDeposit(models.Model):
                     deposit=self.name,
                 )
             )
+        self._latam_check_line(st_line)
         fee = currency.round(self.expected_amount - st_line.amount)
         fee_account = self.provider_id.sudo().latam_deposit_fee_account_id
         if not currency.is_zero(fee) and not fee_account:
@@ -347,7 +409,7 @@ class LatamDeposit(models.Model):
 
     @api.model
     def _cron_gather_and_match(self, day=None):
-        """Gather yesterday for each channel, then look for open days' deposits."""
+        """Gather the last days for each channel, then look for open days' deposits."""
         day = day or fields.Date.today() - timedelta(days=1)
         providers = (
             self.env["payment.provider"]
@@ -359,8 +421,10 @@ class LatamDeposit(models.Model):
                 ]
             )
         )
+        # A missed run loses no day: the last few are gathered again (closed ones stay).
         for provider in providers:
-            self.sudo()._latam_gather(provider, day)
+            for back in range(GATHER_DAYS):
+                self.sudo()._latam_gather(provider, day - timedelta(days=back))
         open_days = self.sudo().search(
             [
                 ("state", "=", "open"),

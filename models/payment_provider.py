@@ -12,6 +12,12 @@ CONSTANTS_BY_CODE = {
     UNICOMER: unicomer_const,
 }
 
+REDIRECT_FORMS = {
+    WEBPAY: "payment_latam.webpay_redirect_form",
+    ETPAY: "payment_latam.etpay_redirect_form",
+    CAJAVECINA: "payment_latam.cajavecina_redirect_form",
+}
+
 # Credentials are readable and writable by system administrators only; the
 # ORM enforces it on every read, write and view.
 ADMIN_ONLY = "base.group_system"
@@ -425,13 +431,11 @@ class PaymentProvider(models.Model):
         return cajavecina_service.register(provider, call.parts)
 
     def _get_redirect_form_view(self, is_validation=False):
-        """Override of `payment`: ETpay's redirect form, also for providers created
-        before the form existed (their record is not updated)."""
+        """Override of `payment`: each channel's redirect form, also for providers whose
+        record lost it or predates it (their data is `noupdate`, never rewritten)."""
         res = super()._get_redirect_form_view(is_validation=is_validation)
-        if self.code == ETPAY and not res:
-            return self.env.ref("payment_latam.etpay_redirect_form")
-        if self.code == CAJAVECINA and not res:
-            return self.env.ref("payment_latam.cajavecina_redirect_form")
+        if not res and self.code in REDIRECT_FORMS:
+            return self.env.ref(REDIRECT_FORMS[self.code])
         return res
 
     def _webpay_store_code(self, company):

@@ -9,8 +9,9 @@ environment and readable by system administrators only.
 import base64
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
-from ..gateways import webpay_const
+from ..gateways import webpay_const, wsse_signature
 from ..gateways import webpay_soap_const as soap_const
 from ..gateways.codes import WEBPAY
 from .payment_provider import ADMIN_ONLY
@@ -63,6 +64,32 @@ class PaymentProviderWebpaySoap(models.Model):
     @api.constrains("webpay_api")
     def _check_webpay_soap_production_settings(self):
         self._check_latam_production_settings()
+
+    @api.constrains(
+        *(
+            f"webpay_{environment}_{name}"
+            for environment in ("test", "prod")
+            for name in SOAP_CREDENTIALS
+        )
+    )
+    def _check_webpay_soap_credentials(self):
+        """Keys and certificates that cannot sign or verify are refused on upload: found
+        out while reading Transbank's answer, they would leave a payment unknown."""
+        for provider in self.sudo().filtered(lambda p: p.code == WEBPAY):
+            for environment in ("test", "prod"):
+                pems = provider._webpay_soap_credentials(environment)
+                if not all(pems):
+                    continue  # still being uploaded; opening a payment says what is missing
+                try:
+                    wsse_signature.check_credentials(*pems)
+                except ValueError as error:
+                    raise ValidationError(
+                        self.env._(
+                            "Webpay (SOAP): %(reason)s. Upload the PEM files Transbank and "
+                            "your certificate authority gave you.",
+                            reason=str(error),
+                        )
+                    ) from error
 
     def _webpay_soap_credentials(self, environment=None):
         """(private key, certificate, Transbank's certificate) as PEM bytes; empty if unset."""

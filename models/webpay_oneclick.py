@@ -89,15 +89,15 @@ def find_inscription_transaction(tx_model, token):
 
 def finish_inscription(tx):
     """The shopper is back from the card form: save the card, then pay with it."""
-    if _tx_uses_soap(tx):  # the API the inscription was opened with
-        return webpay_soap_oneclick_flow.finish_inscription(tx)
     tx._latam_lock()
     if tx.state != "draft" or tx.token_id:
         _logger.info("Oneclick: %s already %s; return ignored", tx.reference, tx.state)
         return
     not_saved = tx.env._("Your card was not saved. No payment was made.")
+    # Finished over the API the inscription was opened with; the rest is the same.
+    clients = webpay_soap_oneclick_flow.client_for if _tx_uses_soap(tx) else client_for
     try:
-        result = client_for(tx.provider_id).finish_inscription(tx.webpay_inscription_token)
+        result = clients(tx.provider_id).finish_inscription(tx.webpay_inscription_token)
     except rest.WebpayError as error:
         # Nothing was charged: an inscription we cannot confirm is no card.
         _logger.warning("Oneclick: finishing the inscription of %s: %s", tx.reference, error)
@@ -115,6 +115,7 @@ def finish_inscription(tx):
             "provider_ref": result.tbk_user,
             "payment_details": result.card_last4,
             "webpay_oneclick_username": tx.webpay_oneclick_username,
+            "webpay_api": tx.webpay_api,  # charged over the API it was saved with
         }
     )
     tx.write({"token_id": token.id, "tokenize": False})

@@ -60,8 +60,9 @@ ALREADY_CAPTURED = 309
 NOT_CAPTURED_CODES = frozenset({16, 274, 284, 292})
 
 
-def _nullify_reason(env, code):
-    reasons = {
+def _common_reasons(env):
+    """What capture and nullify refusals share: the request and the commerce."""
+    return {
         304: env._("Transbank found required data missing in the request."),
         245: env._("Transbank does not know the commerce code; check the provider's settings."),
         22: env._("the commerce code is not active at Transbank."),
@@ -70,6 +71,13 @@ def _nullify_reason(env, code):
             "part of the mall."
         ),
         308: env._("Transbank does not allow this operation for this commerce."),
+        315: env._("Transbank's authorizer failed; try again later."),
+    }
+
+
+def _nullify_reason(env, code):
+    reasons = {
+        **_common_reasons(env),
         274: env._("Transbank does not find this sale."),
         16: env._(
             "Transbank does not allow nullifying this sale (debit and prepaid sales are "
@@ -83,7 +91,6 @@ def _nullify_reason(env, code):
             "Transbank allows only one partial nullification per sale: only the whole "
             "remaining balance can still be refunded."
         ),
-        315: env._("Transbank's authorizer failed; try again later."),
         53: env._("a sale paid in installments can only be nullified in full."),
     }
     return reasons.get(code, env._("Transbank gave no reason."))
@@ -91,20 +98,12 @@ def _nullify_reason(env, code):
 
 def _capture_reason(env, code):
     reasons = {
-        304: env._("Transbank found required data missing in the request."),
-        245: env._("Transbank does not know the commerce code; check the provider's settings."),
-        22: env._("the commerce code is not active at Transbank."),
-        316: env._(
-            "the commerce code does not match the provider's certificate, or the store is not "
-            "part of the mall."
-        ),
-        308: env._("Transbank does not allow this operation for this commerce."),
+        **_common_reasons(env),
         274: env._("Transbank does not find this authorization."),
         16: env._("this payment was not authorized for deferred capture."),
         292: env._("the payment is not authorized at Transbank."),
         284: env._("the 7 days to capture this authorization have passed."),
         311: env._("the amount is more than Transbank authorized."),
-        315: env._("Transbank's authorizer failed; try again later."),
     }
     return reasons.get(code, env._("Transbank gave no reason."))
 

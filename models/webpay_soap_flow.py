@@ -25,6 +25,7 @@ from odoo.exceptions import ValidationError
 from ..gateways import webpay_const as const
 from ..gateways import webpay_rest as rest
 from ..gateways import webpay_soap as soap
+from ..gateways import webpay_soap_const as soap_const
 from . import pending_sweep, webpay_flow
 
 _logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ RETURN_ROUTE = "/payment/webpay/soap/return"
 FINAL_ROUTE = "/payment/webpay/soap/final"
 API = "soap"
 SANTIAGO = "America/Santiago"  # Transbank's dates are Chilean local time
+# Returns in which Transbank's own redirect says the shopper did not pay.
+NOT_PAID_RETURNS = (rest.RETURN_ABORTED, rest.RETURN_TIMEOUT, rest.RETURN_FORM_ERROR)
 
 
 def uses_soap(tx):
@@ -40,6 +43,12 @@ def uses_soap(tx):
 
 
 def client_for(provider):
+    return build_client(provider, soap.WebpaySoapClient, provider._webpay_soap_commerce_code())
+
+
+def build_client(provider, client_class, commerce_code):
+    """A SOAP client of `client_class` signing with the provider's key, or a clear
+    ValidationError when the provider's credentials cannot sign."""
     key, certificate, transbank_certificate = provider._webpay_soap_credentials()
     if not (key and certificate and transbank_certificate):
         raise ValidationError(
@@ -48,13 +57,18 @@ def client_for(provider):
                 "Transbank's certificate on the provider."
             )
         )
-    return soap.WebpaySoapClient(
-        provider._latam_setting("api_url") or "",
-        provider._webpay_soap_commerce_code(),
-        key,
-        certificate,
-        transbank_certificate,
-    )
+    try:
+        return client_class(
+            provider._latam_setting("api_url") or "",
+            commerce_code,
+            key,
+            certificate,
+            transbank_certificate,
+        )
+    except ValueError as error:  # credentials stored before they were checked on upload
+        raise ValidationError(
+            provider.env._("Webpay (SOAP) cannot sign its calls: %(reason)s.", reason=str(error))
+        ) from error
 
 
 def _create_at_transbank(tx, session_id):
@@ -95,11 +109,36 @@ def _not_paid_message(tx, kind):
     )
 
 
+def _matches(tx, result):
+    """Transbank's result is about this payment: buy order, amount, and the store's part."""
+    if result.buy_order != tx.reference:
+        return False
+    if webpay_flow.is_mall(tx):
+        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+        return detail is not None and detail.amount == round(tx.amount)
+    return result.amount == round(tx.amount)
+
+
+def _approved(tx, result):
+    if webpay_flow.is_mall(tx):
+        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+        return detail is not None and detail.approved
+    return result.approved
+
+
 def settle(tx, kind=None):
     """Read and acknowledge Transbank's result for `tx`, and set its state."""
     client = client_for(tx.provider_id)
     try:
-        result = client.confirm(tx.provider_reference, mall=webpay_flow.is_mall(tx))
+        result = client.confirm(
+            tx.provider_reference,
+            mall=webpay_flow.is_mall(tx),
+            buy_order=tx.reference,
+            accept=lambda result: _matches(tx, result),
+        )
+    except soap.NotSent as error:
+        # The result is still at Transbank, unread: the next return or the cron reads it.
+        _logger.warning("Webpay SOAP: Transbank not reached for %s: %s", tx.reference, error)
     except soap.AcknowledgeRefused as error:
         _logger.warning("Webpay SOAP: acknowledge of %s refused: %s", tx.reference, error)
         tx._set_error(
@@ -110,12 +149,25 @@ def settle(tx, kind=None):
         )
     except soap.AcknowledgeUnknown as error:
         _logger.warning("Webpay SOAP: acknowledge of %s unknown: %s", tx.reference, error)
-        record_result(tx, error.result)
-        tx.write({"webpay_pending_operation": "acknowledge"})
-        tx._set_pending(
+        if not _approved(tx, error.result):
+            # A refusal moved no money, acknowledged or not.
+            webpay_flow.apply_any_result(tx, error.result)
+            record_result(tx, error.result)
+            return
+        _wait_for_a_person(
+            tx,
+            error.result,
             tx.env._(
                 "Transbank has not confirmed the payment. Our staff will check it with "
                 "Transbank; you will not be charged twice."
+            ),
+        )
+    except soap.ResultRefused:
+        _logger.warning("Webpay SOAP: the result for %s does not match it", tx.reference)
+        tx._set_error(
+            tx.env._(
+                "Transbank's answer did not match this payment, so it was not confirmed and "
+                "Transbank reverses it. No payment was made."
             )
         )
     except soap.ResultNotAcknowledged as error:
@@ -128,12 +180,39 @@ def settle(tx, kind=None):
             )
         )
     except soap.SoapFault as error:
-        # 272 after "Anular"; any other refusal: there is no result to acknowledge.
         _logger.info("Webpay SOAP: result of %s refused: %s", tx.reference, error)
-        tx._set_canceled(_not_paid_message(tx, kind))
+        if error.code == soap_const.ABORTED_CODE or kind in NOT_PAID_RETURNS:
+            # 272: aborted or expired on Transbank's form, as its redirect also said.
+            tx._set_canceled(_not_paid_message(tx, kind))
+            return
+        # The result cannot be read (again?): an earlier read whose handling was rolled
+        # back may have acknowledged it. Only Transbank's portal can tell.
+        _wait_for_a_person(
+            tx,
+            None,
+            tx.env._(
+                "Transbank did not give the result of this payment. Our staff will check it "
+                "with Transbank; you will not be charged twice."
+            ),
+            operation="result",
+        )
     else:
         webpay_flow.apply_any_result(tx, result)
         record_result(tx, result)
+
+
+def _wait_for_a_person(tx, result, message, operation="acknowledge"):
+    """Pending, flagged for the reconciliation workspace, with what Transbank said."""
+    if result is not None:
+        detail = (
+            result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+            if webpay_flow.is_mall(tx)
+            else None
+        )
+        webpay_flow.record_voucher(tx, result, detail)
+        record_result(tx, result)
+    tx.write({"webpay_pending_operation": operation})
+    tx._set_pending(message)
 
 
 def record_result(tx, result):

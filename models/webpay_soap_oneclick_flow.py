@@ -32,7 +32,7 @@ from ..gateways import webpay_soap_const as soap_const
 from ..gateways import webpay_soap_oneclick as soap_oneclick
 from ..gateways import webpay_soap_oneclick_const as const
 from ..gateways.webpay_soap import commerce_code_12
-from . import pending_sweep
+from . import pending_sweep, webpay_soap_flow
 from .webpay_flow import (
     STATUS_WINDOW,
     apply_mall_result,
@@ -85,22 +85,8 @@ def oneclick_codes(provider, environment=None):
 
 
 def client_for(provider):
-    key, certificate, transbank_certificate = provider._webpay_soap_credentials()
-    if not (key and certificate and transbank_certificate):
-        raise ValidationError(
-            provider.env._(
-                "Webpay (SOAP) needs the merchant's private key, its certificate and "
-                "Transbank's certificate on the provider."
-            )
-        )
     mall, _store = oneclick_codes(provider)
-    return soap_oneclick.OneclickMallClient(
-        provider._latam_setting("api_url") or "",
-        mall,
-        key,
-        certificate,
-        transbank_certificate,
-    )
+    return webpay_soap_flow.build_client(provider, soap_oneclick.OneclickMallClient, mall)
 
 
 def mall_buy_order(tx):
@@ -153,44 +139,6 @@ def start_inscription(tx):
     return {"api_url": start.url, "tbk_token": start.token}
 
 
-def finish_inscription(tx):
-    """The shopper is back from the card form: save the card, then pay with it."""
-    tx._latam_lock()
-    if tx.state != "draft" or tx.token_id:
-        _logger.info("Oneclick SOAP: %s already %s; return ignored", tx.reference, tx.state)
-        return
-    not_saved = tx.env._("Your card was not saved. No payment was made.")
-    try:
-        result = client_for(tx.provider_id).finish_inscription(tx.webpay_inscription_token)
-    except rest.WebpayError as error:
-        # Nothing was charged: an inscription we cannot confirm is no card.
-        _logger.warning("Oneclick SOAP: finishing the inscription of %s: %s", tx.reference, error)
-        tx._set_canceled(not_saved)
-        return
-    if not result.accepted:
-        _logger.info(
-            "Oneclick SOAP: inscription of %s refused (%s)", tx.reference, result.response_code
-        )
-        tx._set_canceled(not_saved)
-        return
-    token = tx.env["payment.token"].create(
-        {
-            "provider_id": tx.provider_id.id,
-            "payment_method_id": tx.payment_method_id.id,
-            "partner_id": tx.partner_id.id,
-            "provider_ref": result.tbk_user,
-            "payment_details": result.card_last4,
-            "webpay_oneclick_username": tx.webpay_oneclick_username,
-            "webpay_api": API,
-        }
-    )
-    tx.write({"token_id": token.id, "tokenize": False})
-    if tx.operation == "validation":
-        tx._set_done(tx.env._("Your card was saved."))
-    else:
-        authorize(tx)
-
-
 # === Payments with a saved card === #
 
 
@@ -234,11 +182,11 @@ def authorize(tx):
     except soap_oneclick.SoapFault as error:
         # Transbank refused the call (unknown inscription, credentials...): nothing moved.
         _logger.warning("Oneclick SOAP: authorization of %s refused: %s", tx.reference, error)
-        tx._set_error(
+        tx._set_error(  # Transbank's own text stays in the log, not in the shop
             tx.env._(
-                "Transbank refused the payment with your saved card (%(reason)s). "
+                "Transbank refused the payment with your saved card (code %(code)s). "
                 "No payment was made.",
-                reason=error.message,
+                code=error.code,
             )
         )
         return
@@ -286,17 +234,18 @@ def _reverse_lost_authorization(tx, client, error):
         _leave_for_a_person(tx)
 
 
-def settle_with_reverse(tx, client=None):
+def settle_with_reverse(tx, client=None, within_window=True):
     """Ask Transbank to reverse `tx`'s mall operation; act on a definite answer.
 
-    Within the window it reverses; afterwards it repeats a reversal that
-    happened or says the operation never reached Transbank. True if settled.
+    Within the window it reverses, or says the operation never reached
+    Transbank. Afterwards only a reversal that happened is believed: the spec
+    documents no answer of `reverse` after its 30 seconds. True if settled.
     """
     client = client or client_for(tx.provider_id)
     try:
         reversal = client.reverse(tx.provider_reference)
     except soap_oneclick.SoapFault as error:
-        if str(error.code) == str(const.FAULT_NOT_FOUND):
+        if within_window and str(error.code) == str(const.FAULT_NOT_FOUND):
             # Transbank has no such operation: the authorization never arrived.
             _logger.info("Oneclick SOAP: %s never reached Transbank", tx.reference)
             tx._set_canceled(tx.env._("The payment did not reach Transbank. No payment was made."))
@@ -335,7 +284,7 @@ def settle_pending(tx):
     again; anything but a definite answer stays pending for a person."""
     if not tx.provider_reference:
         return
-    settle_with_reverse(tx)
+    settle_with_reverse(tx, within_window=False)
 
 
 def check_pending(tx_model):

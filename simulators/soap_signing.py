@@ -7,11 +7,13 @@ detached XML-DSig (exclusive c14n, RSA-SHA1, SHA1 digests) over the Body
 and the Timestamp, KeyInfo naming the certificate by issuer and serial.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import XMLSigner, XMLVerifier
 from signxml.algorithms import (
@@ -47,6 +49,13 @@ class CertificateId:
     def of_pem(cls, certificate_pem):
         certificate = x509.load_pem_x509_certificate(_bytes(certificate_pem))
         return cls(_dn_key(certificate.issuer.rfc4514_string()), certificate.serial_number)
+
+
+@functools.lru_cache(maxsize=16)
+def _private_key(key_pem):
+    # Parsed once per key: loading an RSA key costs tens of milliseconds, which would
+    # otherwise be counted in every answer's time.
+    return serialization.load_pem_private_key(_bytes(key_pem), password=None)
 
 
 def _bytes(value):
@@ -126,7 +135,7 @@ def sign(envelope, key_pem, certificate_pem, now, timestamp=True):
         signature_algorithm=SignatureMethod.RSA_SHA1,
         digest_algorithm=DigestAlgorithm.SHA1,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-    ).sign(envelope, key=_bytes(key_pem), reference_uri=uris, key_info=key_info)
+    ).sign(envelope, key=_private_key(key_pem), reference_uri=uris, key_info=key_info)
     security.append(signature)
     return envelope
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -55,6 +56,8 @@ VOUCHER_PATH = "/webpayserver/voucher.cgi"
 
 # Transbank's integration commerce codes for SOAP (not secrets; the simulator
 # makes its own keys for them). Mall code → its stores; deferred-capture codes.
+CHILE = ZoneInfo("America/Santiago")
+FORM_LIFETIME = 10 * 60  # seconds the shopper has on Webpay's form
 INTEGRATION_NORMAL = "597020000540"
 INTEGRATION_CAPTURE = "597044444404"
 INTEGRATION_MALL = "597044444401"
@@ -317,6 +320,10 @@ class WebpaySoapSimulator(OneclickSoapRoutes, GatewaySimulator):
     def _now_text(self, pattern):
         return datetime.fromtimestamp(self.clock.now(), timezone.utc).strftime(pattern)
 
+    def _chile_text(self, pattern):
+        # transactionDate and accountingDate are Chile's local time, without a zone.
+        return datetime.fromtimestamp(self.clock.now(), CHILE).strftime(pattern)
+
     def _next_authorization_code(self):  # under state_lock
         self._authorizations += 1
         return f"{1415 + self._authorizations:06d}"
@@ -394,6 +401,7 @@ class WebpaySoapSimulator(OneclickSoapRoutes, GatewaySimulator):
             "return_url": return_url,
             "final_url": final_url,
             "decision": None,
+            "created_at": self.clock.now(),
             "result_read_at": None,
             "acknowledged": False,
             "details": [
@@ -426,6 +434,8 @@ class WebpaySoapSimulator(OneclickSoapRoutes, GatewaySimulator):
 
     def _get_transaction_result(self, call):
         tx = self._known_token(call)
+        if tx["decision"] is None and self.clock.now() - tx["created_at"] > FORM_LIFETIME:
+            tx["decision"] = "timeout"  # Webpay closed the form after its 10 minutes
         if tx["decision"] in ("abort", "timeout", "form_error"):
             raise SoapFaultError(ABORTED, "Timeout")
         if tx["decision"] is None:
@@ -433,8 +443,8 @@ class WebpaySoapSimulator(OneclickSoapRoutes, GatewaySimulator):
         if tx["result_read_at"] is not None:
             raise SoapFaultError(NOT_ALLOWED, "Transaction result already retrieved")
         tx["result_read_at"] = self.clock.now()
-        tx["transaction_date"] = self._now_text("%m%d%H%M")
-        tx["accounting_date"] = self._now_text("%m%d")
+        tx["transaction_date"] = self._chile_text("%m%d%H%M")
+        tx["accounting_date"] = self._chile_text("%m%d")
         outputs = []
         for sale in tx["details"]:
             approved = (
@@ -667,11 +677,13 @@ class WebpaySoapSimulator(OneclickSoapRoutes, GatewaySimulator):
             return self.sales.get((commerce_code, buy_order))
 
     def age(self, token, seconds):
-        """Make a transaction's authorizations `seconds` older (capture and nullify windows).
+        """Make a transaction (its form, its authorizations) `seconds` older: the form's
+        10 minutes, the capture and nullify windows.
 
         The clock cannot jump days for that: the client's Timestamp would go stale.
         """
         with self.state_lock:
+            self.transactions[token]["created_at"] -= seconds
             for sale in self.transactions[token]["details"]:
                 if sale.get("authorized_at") is not None:
                     sale["authorized_at"] -= seconds

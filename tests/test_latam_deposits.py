@@ -110,6 +110,26 @@ class TestLatamDeposits(PaymentHttpCommon, PaymentLatamCommon):
         self.assertEqual(deposit.state, "closed")
         self.assertEqual(deposit.expected_amount, 17000, "a closed day stays as it was booked")
 
+    def test_a_payment_already_matched_with_the_bank_is_no_longer_awaited(self):
+        elsewhere = self._statement_line(5000, label="PAGO DIRECTO")
+        Deposit = self.Deposit
+        other_day = Deposit.with_context(latam_deposit_gathering=True).create(
+            {"provider_id": self.etpay.id, "date": self.today, "expected_amount": 5000}
+        )
+        other_day.with_context(latam_deposit_gathering=True).write(
+            {"payment_ids": [(6, 0, self.paid[1].payment_id.ids)]}
+        )
+        other_day.statement_line_id = elsewhere
+        other_day._latam_book()
+        deposit = Deposit._latam_gather(self.webpay, self.today)
+        self.assertEqual(deposit.payment_ids, self.paid[0].payment_id)
+        self.assertEqual(deposit.expected_amount, 10000)
+
+    def test_the_day_s_payments_are_not_typed_in(self):
+        deposit = self.Deposit._latam_gather(self.webpay, self.today)
+        with self.assertRaisesRegex(UserError, "read from the books"):
+            deposit.expected_amount = 1
+
     # === Matching === #
 
     def test_the_deposit_net_of_commission_is_found_by_label_and_amount(self):
@@ -210,6 +230,14 @@ class TestLatamDeposits(PaymentHttpCommon, PaymentLatamCommon):
         with self.assertRaisesRegex(UserError, "Read Payments Again"):
             deposit.action_reconcile()
         self.assertFalse(deposit.statement_line_id.is_reconciled)
+
+    def test_a_line_chosen_by_hand_must_be_this_day_s_money(self):
+        deposit = self.Deposit._latam_gather(self.webpay, self.today)
+        for amount in (9000, 15500):  # 40 % short; more than the payments
+            deposit.statement_line_id = self._statement_line(amount, label="OTRO ABONO")
+            with self.assertRaisesRegex(UserError, "not this day's deposit"):
+                deposit.action_reconcile()
+            self.assertFalse(deposit.statement_line_id.is_reconciled)
 
     def test_a_deposit_reconciled_by_other_means_closes_the_day(self):
         line = self._statement_line(15000)

@@ -21,6 +21,12 @@ class TestWebpayFlow(WebpayCommon):
         self.assertTrue(payload["return_url"].endswith("/payment/webpay/return"))
         self.assertEqual(create.header("Tbk-Api-Key-Id"), "597055555532")
 
+    def test_a_provider_that_lost_its_redirect_form_still_redirects(self):
+        # Provider data is noupdate: a record whose form was cleared is never rewritten.
+        self.provider.redirect_form_view_id = False
+        tx, form = self._open_webpay_transaction(reference="WP-NOFORM-1")
+        self.assertEqual(form["inputs"], {"token_ws": tx.provider_reference})
+
     def test_long_references_become_valid_buy_orders(self):
         reference = self.env["payment.transaction"]._compute_reference(
             "webpay", prefix="INV/2026/000123-SO-with-a-long-name"

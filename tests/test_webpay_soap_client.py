@@ -254,8 +254,8 @@ class TestWebpaySoapClient(BaseCase):
         token, _ = self._pay()
         real = self.client.get_transaction_result
 
-        def read_then_lose_next_answer(token, buy_order=None):
-            result = real(token, buy_order=buy_order)
+        def read_then_lose_next_answer(token, buy_order=None, timeout=None):
+            result = real(token, buy_order=buy_order, timeout=timeout)
             self.simulator.inject_fault("drop", path=WEBPAY_PATH, after_handling=True)
             return result
 
@@ -271,8 +271,8 @@ class TestWebpaySoapClient(BaseCase):
         token, _ = self._pay(client)
         real = client.get_transaction_result
 
-        def read_then_lose_all_answers(token, buy_order=None):
-            result = real(token, buy_order=buy_order)
+        def read_then_lose_all_answers(token, buy_order=None, timeout=None):
+            result = real(token, buy_order=buy_order, timeout=timeout)
             self.simulator.inject_fault("drop", path=WEBPAY_PATH, times=0, after_handling=True)
             return result
 

@@ -1,10 +1,12 @@
 import base64
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo import fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.payment_latam.gateways import webpay_soap_const as soap_const
@@ -99,15 +101,18 @@ class TestWebpaySoapFlow(WebpaySoapCommon):
         self.assertTrue(tx.webpay_authorization_code)
         self.assertEqual(tx.webpay_card_last4, TEST_CARD_LAST4)
         self.assertEqual(tx.webpay_payment_type, "VN")
-        self.assertTrue(tx.webpay_transaction_date)
+        # Transbank's MMDDHHmm in Chile's time, read back as this very moment in UTC.
+        self.assertAlmostEqual(
+            tx.webpay_transaction_date, fields.Datetime.now(), delta=timedelta(minutes=2)
+        )
         self.assertEqual(len(self._soap_calls("getTransactionResult")), 1)
         self.assertEqual(len(self._soap_calls("acknowledgeTransaction")), 1)
         self.assertTrue(self._sale(tx)["acknowledged"])
         # Transbank's flow: the browser is sent to its voucher, which goes on to finalURL.
-        action, fields = auto_form(response.text)
+        action, inputs = auto_form(response.text)
         self.assertEqual(action, tx.webpay_soap_voucher_url)
         self.assertTrue(action.startswith(self.soap_transbank.url))
-        self.assertEqual(fields, {"token_ws": tx.provider_reference})
+        self.assertEqual(inputs, {"token_ws": tx.provider_reference})
 
         final = self._final(token_ws=tx.provider_reference)
         self.assertEqual(final.status_code, 200)  # followed to /payment/status
@@ -223,6 +228,22 @@ class TestWebpaySoapFlow(WebpaySoapCommon):
         self.env["payment.transaction"]._cron_webpay_check_pending()
         self.assertEqual(tx.state, "pending", "nothing on the wire can settle it")
         self.assertEqual(len(self._soap_calls("getTransactionResult")), 1)
+        self.assertTrue(tx.webpay_authorization_code, "what Transbank said is kept for the check")
+
+        # An accounting manager compares with Transbank's portal and decides.
+        billing = new_test_user(
+            self.env, login="soap_billing", groups="base.group_user,account.group_account_invoice"
+        )
+        manager = new_test_user(
+            self.env, login="soap_manager", groups="base.group_user,account.group_account_manager"
+        )
+        with self.assertRaises(AccessError):
+            tx.with_user(billing).action_webpay_soap_confirm_paid()
+        tx.with_user(manager).action_webpay_soap_confirm_paid()
+        self.assertEqual(tx.state, "done")
+        self.assertFalse(tx.webpay_pending_operation)
+        with self.assertRaisesRegex(UserError, "not waiting for a decision"):
+            tx.with_user(manager).action_webpay_soap_confirm_not_paid()
 
     def _lose_the_next_answer_after_the_result(self, times=1):
         """Once Transbank has answered the result, lose the answers that follow
@@ -253,14 +274,62 @@ class TestWebpaySoapFlow(WebpaySoapCommon):
         self._shopper_decides(paid, "approve")
         left, _form = self._open(reference="WP-SOAP-LEFT")
         fresh, _form = self._open(reference="WP-SOAP-FRESH")
-        self._age(paid, 20)
-        self._age(left, 20)
+        for tx in (paid, left):
+            self._age(tx, 20)
+            self.soap_transbank.age(tx.provider_reference, 20 * 60)
         self.env["payment.transaction"]._cron_webpay_check_pending()
         self.assertEqual(paid.state, "done")
         self.assertTrue(self._sale(paid)["acknowledged"])
         self.assertEqual(left.state, "cancel", "never paid: Transbank has no result for it")
         self.assertEqual(fresh.state, "draft", "still within the form's 10 minutes")
         self.assertFalse(self.transbank.requests, "no REST status call for SOAP payments")
+
+    @mute_logger(FLOW_LOGGER)
+    def test_a_result_about_another_amount_is_never_acknowledged(self):
+        tx, _form = self._open(reference="WP-SOAP-OTHER")
+        self._shopper_decides(tx, "approve")
+        tx.amount = 1000  # Transbank authorized 15 990 pesos
+        self._return(token_ws=tx.provider_reference)
+        self.assertEqual(tx.state, "error")
+        self.assertIn("did not match this payment", tx.state_message)
+        self.assertFalse(self._soap_calls("acknowledgeTransaction"))
+        self.soap_transbank.clock.advance(31)
+        self.assertEqual(self._sale(tx)["details"][0]["status"], "REVERSED")
+
+    @mute_logger(FLOW_LOGGER)
+    def test_when_transbank_cannot_be_reached_the_payment_waits_to_be_read(self):
+        tx, _form = self._open(reference="WP-SOAP-NOCONN")
+        self._shopper_decides(tx, "approve")
+        self.provider.webpay_test_api_url = "http://127.0.0.1:9"  # nothing listens there
+        self.addCleanup(setattr, self.provider, "webpay_test_api_url", self.soap_transbank.url)
+        self._return(token_ws=tx.provider_reference)
+        self.assertEqual(tx.state, "draft", "not read: nothing is known, nothing changes")
+        self.provider.webpay_test_api_url = self.soap_transbank.url
+        self._return(token_ws=tx.provider_reference)
+        self.assertEqual(tx.state, "done")
+
+    @mute_logger(FLOW_LOGGER)
+    def test_a_result_read_before_is_never_taken_for_an_unpaid_payment(self):
+        tx, _form = self._open(reference="WP-SOAP-READ")
+        self._shopper_decides(tx, "approve")
+        # An earlier read whose handling was rolled back: Transbank will not answer again.
+        webpay_soap_flow.client_for(self.provider).get_transaction_result(tx.provider_reference)
+        self._return(token_ws=tx.provider_reference)
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(tx.webpay_pending_operation, "result")
+        self.assertIn("Our staff will check it", tx.state_message)
+
+    def test_keys_and_certificates_that_cannot_work_are_refused_on_upload(self):
+        key, _certificate = make_key_and_certificate("Another merchant")
+        with self.assertRaisesRegex(ValidationError, "does not belong"), self.env.cr.savepoint():
+            self.provider.webpay_test_soap_private_key = b64(key)
+        with self.assertRaisesRegex(ValidationError, "not a PEM X.509"), self.env.cr.savepoint():
+            self.provider.webpay_test_soap_transbank_certificate = b64(b"not a certificate")
+        self.assertEqual(
+            base64.b64decode(self.provider.webpay_test_soap_private_key),
+            self.soap_transbank.integration_key_pem,
+            "nothing was stored",
+        )
 
     # === Mall, and the API a payment was opened with === #
 
@@ -296,12 +365,12 @@ class TestWebpaySoapFlow(WebpaySoapCommon):
     # === Settings === #
 
     def test_soap_credentials_are_for_system_administrators_only(self):
-        fields = [
+        names = [
             f"webpay_{env}_soap_{name}"
             for env in ("test", "prod")
             for name in ("private_key", "certificate", "transbank_certificate")
         ]
-        for name in fields:
+        for name in names:
             self.assertEqual(self.provider._fields[name].groups, "base.group_system", name)
         self.assertTrue(base64.b64decode(self.provider.webpay_test_soap_private_key))
 

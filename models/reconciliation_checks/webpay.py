@@ -233,13 +233,14 @@ def _compare(env, tx, answer):
 def _soap_finding(env, tx):
     """Transbank's SOAP API has no status query: nothing to ask, only what Odoo read."""
     gateway = {"gateway_reference": tx.provider_reference or "", "gateway_state": "not asked"}
-    if tx.webpay_pending_operation == "acknowledge":
+    if tx.webpay_pending_operation in ("acknowledge", "result"):
         return _finding(
             tx,
             "state_mismatch",
             env._(
-                "Transbank did not confirm our acknowledgement (SOAP): it kept or reversed "
-                "this payment. Compare it with Transbank's portal, then resolve this."
+                "Transbank did not confirm our acknowledgement, or did not give the result "
+                "(SOAP): it kept or reversed this payment. Compare it with Transbank's portal, "
+                "then resolve this."
             ),
             **gateway,
         )
