@@ -43,10 +43,18 @@ def _tx_uses_soap(tx):
 # === Inscription (the browser goes to Transbank's card form) === #
 
 
+def _open_inscription(provider, api, username, email, return_url):
+    """(token, card form URL) of a new inscription over `api`."""
+    if api == "soap":
+        client = webpay_soap_oneclick_flow.client_for(provider)
+        start = client.init_inscription(username, email, return_url)
+        return start.token, start.url
+    return client_for(provider).start_inscription(username, email, return_url)
+
+
 def start_inscription(tx):
     """Open an inscription; return the redirect form's values."""
-    if tx.provider_id.webpay_api == "soap":  # a new operation: the provider's API
-        return webpay_soap_oneclick_flow.start_inscription(tx)
+    api = tx.provider_id.webpay_api  # a new operation: the provider's API
     if tx.operation != "validation":
         check_currency(tx)
     partner = tx.partner_id
@@ -55,9 +63,7 @@ def start_inscription(tx):
     if not partner.email:
         raise ValidationError(tx.env._("Saving a card with Webpay needs your email address."))
     try:
-        token, url = client_for(tx.provider_id).start_inscription(
-            username, partner.email, return_url
-        )
+        token, url = _open_inscription(tx.provider_id, api, username, partner.email, return_url)
     except ValueError as error:
         _logger.warning("Oneclick: inscription for %s not opened: %s", tx.reference, error)
         raise ValidationError(
@@ -70,6 +76,7 @@ def start_inscription(tx):
         ) from error
     tx.write(
         {
+            "webpay_api": api,  # finished, and the card charged, over the same API
             "webpay_product": "oneclick",
             "webpay_inscription_token": token,
             "webpay_oneclick_username": username,

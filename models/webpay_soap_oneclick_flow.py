@@ -1,16 +1,18 @@
 """Saved cards (Oneclick Mall) over Transbank's legacy SOAP API.
 
-Odoo behaves as with REST (`webpay_oneclick`): same inscription round trip,
-same token, same states, same refund records. Only the wire differs, and with
-it how a lost authorization answer is settled:
+Odoo behaves as with REST (`webpay_oneclick`, which also starts and finishes
+inscriptions over SOAP with this module's client): same inscription round
+trip, same token, same states, same refund records. Only the wire differs, and
+with it how a lost authorization answer is settled:
 
 - SOAP Oneclick Mall has no status query. Its remedy for an authorize whose
   answer was lost is `reverse(buy_order)`, accepted only within 30 seconds of
   the authorize: it is called at once, and a reversed payment is cancelled (no
   money taken). An authorize is never sent twice.
 - A reversal that is itself unknown, or too late, leaves the payment pending.
-  The cron asks `reverse` again: it repeats a reversal that happened, or says
-  the payment never reached Transbank; otherwise a person must check it.
+  The cron asks `reverse` again and believes only a reversal that happened
+  (after the window the spec documents no other answer); otherwise a person
+  settles it from Transbank's portal.
 - The mall's buy order is an xs:long: a number derived from the transaction,
   kept in `provider_reference` (the store's buy order stays readable).
 - A token remembers the API it was inscribed with: a card saved over SOAP is
@@ -36,7 +38,6 @@ from . import pending_sweep, webpay_soap_flow
 from .webpay_flow import (
     STATUS_WINDOW,
     apply_mall_result,
-    base_url,
     check_currency,
     record_voucher,
     store_buy_order,
@@ -45,8 +46,6 @@ from .webpay_flow import (
 _logger = logging.getLogger(__name__)
 
 API = "soap"
-# The same return route as REST: the controller hands the TBK_TOKEN over either way.
-RETURN_ROUTE = "/payment/webpay/oneclick/return"
 # A saved-card payment left pending is asked about after this long (past the
 # 30-second reversal window: the answer can no longer change).
 SETTLE_AFTER = timedelta(minutes=2)
@@ -102,41 +101,6 @@ def mall_buy_order(tx):
     buy_order = str(int(digest, 16) % 10**18 or tx.id)
     tx.provider_reference = buy_order
     return buy_order
-
-
-# === Inscription (the browser goes to Transbank's card form) === #
-
-
-def start_inscription(tx):
-    """Open an inscription over SOAP; return the redirect form's values."""
-    if tx.operation != "validation":
-        check_currency(tx)
-    partner = tx.partner_id
-    username = f"odoo-{partner.id}-{tx.id}"  # one inscription per token, never reused
-    if not partner.email:
-        raise ValidationError(tx.env._("Saving a card with Webpay needs your email address."))
-    client = client_for(tx.provider_id)
-    try:
-        start = client.init_inscription(username, partner.email, f"{base_url(tx)}{RETURN_ROUTE}")
-    except ValueError as error:
-        _logger.warning("Oneclick SOAP: inscription for %s not opened: %s", tx.reference, error)
-        raise ValidationError(
-            tx.env._("Webpay cannot save this card: %(reason)s", reason=str(error))
-        ) from error
-    except rest.WebpayError as error:
-        _logger.warning("Oneclick SOAP: inscription for %s not opened: %s", tx.reference, error)
-        raise ValidationError(
-            tx.env._("Webpay could not start saving your card. No payment was made.")
-        ) from error
-    tx.write(
-        {
-            "webpay_api": API,
-            "webpay_product": "oneclick",
-            "webpay_inscription_token": start.token,
-            "webpay_oneclick_username": username,
-        }
-    )
-    return {"api_url": start.url, "tbk_token": start.token}
 
 
 # === Payments with a saved card === #
