@@ -345,6 +345,7 @@ class WebpaySoapClient:
     `commerce_code` is the sale's (Normal) or the mall's (Mall) code; its key
     and certificate sign every request, `transbank_certificate_pem` verifies
     every answer. `monotonic` is the clock of the acknowledge window (tests).
+    `key_checked`: the key was validated already (on upload); only parse it.
     """
 
     def __init__(
@@ -358,11 +359,12 @@ class WebpaySoapClient:
         session=None,
         monotonic=time.monotonic,
         sleep=time.sleep,
+        key_checked=False,
     ):
         check_certificate(transbank_certificate_pem, "Transbank's certificate")
         self.base_url = base_url
         self.commerce_code = commerce_code_12(commerce_code)
-        self.signer = Signer(private_key_pem, certificate_pem)
+        self.signer = Signer(private_key_pem, certificate_pem, key_checked)
         self.signer.check_pair()
         self.transbank_certificate_pem = transbank_certificate_pem
         self.timeout = timeout

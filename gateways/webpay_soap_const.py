@@ -18,14 +18,6 @@ COMMERCE_INTEGRATION_PATH = "/WSWebpayTransaction/cxf/WSCommerceIntegrationServi
 WSDL_DIR = os.path.join(os.path.dirname(__file__), "wsdl")
 WEBPAY_WSDL = "WSWebpayService.wsdl"
 COMMERCE_INTEGRATION_WSDL = "WSCommerceIntegrationService.wsdl"
-# WSDL file name → (service path, binding local name), for SoapService.
-SERVICES = {
-    WEBPAY_WSDL: (WEBPAY_SERVICE_PATH, "WSWebpayServiceImplServiceSoapBinding"),
-    COMMERCE_INTEGRATION_WSDL: (
-        COMMERCE_INTEGRATION_PATH,
-        "WSCommerceIntegrationServiceImplServiceSoapBinding",
-    ),
-}
 
 # Namespaces on the wire.
 SERVICE_NS = "http://service.wswebpay.webpay.transbank.com/"
@@ -72,14 +64,6 @@ MAX_CLOCK_SKEW_SECONDS = 300
 
 # getTransactionResult detail responseCode.
 APPROVED_RESPONSE_CODE = 0
-RESPONSE_CODES = {
-    0: "approved",
-    -1: "rejected",  # retry: possible data entry error
-    -2: "card_or_account",  # card or account parameters
-    -3: "transbank_error",  # internal to Transbank
-    -4: "issuer_rejected",
-    -5: "fraud_risk",
-}
 # The REST result classes read these statuses.
 AUTHORIZED_STATUS = "AUTHORIZED"
 FAILED_STATUS = "FAILED"
@@ -103,8 +87,6 @@ FAULT_REASONS = {
     53: "no_partial_installments",  # partial nullification of an installment sale
     ABORTED_CODE: "aborted",
 }
-CAPTURE_FAULT_CODES = frozenset({304, 245, 22, 316, 308, 274, 16, 292, 284, 310, 309, 311, 315})
-NULLIFY_FAULT_CODES = frozenset({304, 245, 22, 316, 308, 274, 16, 292, 284, 310, 311, 312, 315, 53})
 
 # nullify answers no type: it is always a nullification (reversals are REST's).
 NULLIFIED = "NULLIFIED"

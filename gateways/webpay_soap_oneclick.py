@@ -233,11 +233,12 @@ class _OneclickSoapClient:
         timeout=soap_const.TIMEOUT,
         session=None,
         monotonic=time.monotonic,
+        key_checked=False,
     ):
         check_certificate(transbank_certificate_pem, "Transbank's certificate")
         self.commerce_code = commerce_code_12(commerce_code)
         self.monotonic = monotonic
-        signer = Signer(private_key_pem, certificate_pem)
+        signer = Signer(private_key_pem, certificate_pem, key_checked)
         signer.check_pair()
         self.service = SoapService(
             self.wsdl_name,

@@ -14,8 +14,6 @@ MALL_WSDL = "oneclick_multicode_service.wsdl"
 # One namespace for both, the one of Transbank's other SOAP services: the
 # simulator answers every service in it.
 NAMESPACE = "http://service.wswebpay.webpay.transbank.com/"
-NORMAL_BINDING = "OneClickPaymentServiceSoapBinding"
-MALL_BINDING = "WSOneClickMulticodeServiceImplServiceSoapBinding"
 
 # Inscription fields: the reference gives 256 for Oneclick Normal and no limit
 # for Mall; both services get Normal's limit rather than none.
@@ -39,8 +37,6 @@ AMOUNT_LIMIT_CODE = -98
 DAILY_COUNT_LIMIT_CODE = -99
 LIMIT_CODES = frozenset({DAILY_AMOUNT_LIMIT_CODE, AMOUNT_LIMIT_CODE, DAILY_COUNT_LIMIT_CODE})
 
-CARD_TYPES = ("Visa", "AmericanExpress", "MasterCard", "Diners", "Magna")
-CARD_ORIGINS = ("NATIONAL_CARD", "FOREIGN_CARD")
 
 # Oneclick Mall: reverse() undoes a whole mall operation, and only this many
 # seconds after authorize() was called. Past it, nullify() each store's part.

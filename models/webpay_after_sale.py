@@ -101,9 +101,7 @@ def refund(source_tx, refund_tx):
         return
     if not result.accepted:
         raise _refused(source_tx, "refund", f"response code {result.response_code}")
-    booked = sum(-tx.amount for tx in _refunds(source_tx, "done"))
-    whole_rest = round(amount) == round(source_tx.amount) - round(booked)
-    if (result.type == const.REFUND_REVERSED and not whole_rest) or (
+    if (result.type == const.REFUND_REVERSED and not is_whole_rest(source_tx, refund_tx)) or (
         result.type == const.REFUND_NULLIFIED and result.nullified_amount != round(amount)
     ):
         _logger.warning(
@@ -131,17 +129,29 @@ def _refunds(source_tx, state):
     )
 
 
-def _settle_unconfirmed_refunds(source_tx, refund_tx):
+def refunded_before(source_tx, refund_tx):
+    """What the done refunds of `source_tx`, other than `refund_tx`, gave back."""
+    return sum(-tx.amount for tx in _refunds(source_tx, "done") - refund_tx)
+
+
+def is_whole_rest(source_tx, refund_tx):
+    """Whether `refund_tx` gives back all that the done refunds left of the sale."""
+    rest_of_sale = round(source_tx.amount) - round(refunded_before(source_tx, refund_tx))
+    return round(-refund_tx.amount) == rest_of_sale
+
+
+def _settle_unconfirmed_refunds(source_tx, refund_tx, settle=None):
     """Refuse a new refund while an earlier one's outcome is unknown: it may have
-    given the money back already, and Odoo does not count it yet."""
+    given the money back already, and Odoo does not count it yet. `settle` is the
+    API's way of settling one (REST's status by default)."""
     for pending in _refunds(source_tx, "pending") - refund_tx:
-        settle_refund(pending)
+        (settle or settle_refund)(pending)
         if pending.state == "pending":
             raise UserError(
                 source_tx.env._(
-                    "An earlier refund of %(reference)s is not confirmed by Transbank yet. "
-                    "Odoo is checking; refund again once it is settled.",
+                    "An earlier refund of %(reference)s is not confirmed by Transbank: %(detail)s",
                     reference=source_tx.reference,
+                    detail=pending.state_message or "",
                 )
             )
 
@@ -189,12 +199,7 @@ def settle_refund(refund_tx):
         refunded = round(source_tx.amount) - balance
     else:
         refunded = 0
-    accounted = sum(
-        -tx.amount
-        for tx in source_tx.child_transaction_ids
-        if tx.operation == "refund" and tx.state == "done" and tx != refund_tx
-    )
-    if refunded - accounted >= -refund_tx.amount:
+    if refunded - refunded_before(source_tx, refund_tx) >= -refund_tx.amount:
         refund_type = const.REFUND_REVERSED if status == "REVERSED" else const.REFUND_NULLIFIED
         refund_tx.write({"webpay_refund_type": refund_type, "webpay_balance": balance or 0})
         source_tx.webpay_status = status

@@ -294,16 +294,26 @@ def set_mismatch_error(tx):
     )
 
 
+def matches(tx, result):
+    """Transbank's answer is about `tx`: its buy order and amount (a mall's: the store's
+    part). Anything else is never taken as this payment's outcome."""
+    if result.buy_order != tx.reference:
+        return False
+    if isinstance(result, mall.MallResult):  # Webpay Plus Mall and Oneclick
+        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
+        return detail is not None and detail.amount == round(tx.amount)
+    return result.amount == round(tx.amount)
+
+
 def apply_result(tx, result):
     """Turn a commit or status answer into the transaction's state."""
-    expected_amount = round(tx.amount)
-    if result.buy_order != tx.reference or result.amount != expected_amount:
+    if not matches(tx, result):
         _logger.warning(
             "Webpay: %s answered for buy order %s and amount %s, expected %s",
             tx.reference,
             result.buy_order,
             result.amount,
-            expected_amount,
+            round(tx.amount),
         )
         set_mismatch_error(tx)
         return
@@ -321,7 +331,7 @@ def apply_any_result(tx, result):
 def apply_mall_result(tx, result):
     """Turn a mall answer (Webpay Plus Mall or Oneclick) into the transaction's state."""
     detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
-    if result.buy_order != tx.reference or not detail or detail.amount != round(tx.amount):
+    if not matches(tx, result):
         _logger.warning("Webpay: the mall answer for %s does not match the payment", tx.reference)
         set_mismatch_error(tx)
         return

@@ -144,17 +144,11 @@ def _nullify(source_tx, amount):
     )
 
 
-def _is_whole_rest(source_tx, refund_tx):
-    """Whether `refund_tx` gives back all that the done refunds left of the sale."""
-    booked = sum(-tx.amount for tx in after_sale._refunds(source_tx, "done") - refund_tx)
-    return round(-refund_tx.amount) == round(source_tx.amount) - round(booked)
-
-
 def refund(source_tx, refund_tx):
     """Nullify `refund_tx`'s amount of `source_tx` at Transbank."""
     # One refund of a sale at a time: Transbank checks each against the balance left.
     source_tx._latam_lock()
-    _settle_unconfirmed_refunds(source_tx, refund_tx)
+    after_sale._settle_unconfirmed_refunds(source_tx, refund_tx, settle=settle_refund)
     try:
         result = _nullify(source_tx, round(-refund_tx.amount))
     except soap.SoapFault as fault:
@@ -175,7 +169,7 @@ def _set_nullified(source_tx, refund_tx, result):
 
 
 def _unconfirmed_message(source_tx, refund_tx):
-    if _is_whole_rest(source_tx, refund_tx):
+    if after_sale.is_whole_rest(source_tx, refund_tx):
         return source_tx.env._(
             "Transbank has not confirmed this refund yet; Odoo is checking with Transbank. "
             "Do not refund again until it is settled."
@@ -187,26 +181,11 @@ def _unconfirmed_message(source_tx, refund_tx):
     )
 
 
-def _settle_unconfirmed_refunds(source_tx, refund_tx):
-    """Refuse a new refund while an earlier one's outcome is unknown: it may have
-    given the money back already, and Odoo does not count it yet."""
-    for pending in after_sale._refunds(source_tx, "pending") - refund_tx:
-        settle_refund(pending)
-        if pending.state == "pending":
-            raise UserError(
-                source_tx.env._(
-                    "An earlier refund of %(reference)s is not confirmed by Transbank: %(detail)s",
-                    reference=source_tx.reference,
-                    detail=pending.state_message or "",
-                )
-            )
-
-
 def settle_refund(refund_tx):
     """Settle a refund whose answer was lost: only a nullification of the whole
     remaining balance is sent again (see the module docstring)."""
     source_tx = refund_tx.source_transaction_id
-    if not _is_whole_rest(source_tx, refund_tx):
+    if not after_sale.is_whole_rest(source_tx, refund_tx):
         return  # a partial one: for a person, who checks Transbank's portal
     try:
         result = _nullify(source_tx, round(-refund_tx.amount))

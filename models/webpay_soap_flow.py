@@ -64,6 +64,7 @@ def build_client(provider, client_class, commerce_code):
             key,
             certificate,
             transbank_certificate,
+            key_checked=True,  # validated when it was uploaded (the provider's constraint)
         )
     except ValueError as error:  # credentials stored before they were checked on upload
         raise ValidationError(
@@ -109,16 +110,6 @@ def _not_paid_message(tx, kind):
     )
 
 
-def _matches(tx, result):
-    """Transbank's result is about this payment: buy order, amount, and the store's part."""
-    if result.buy_order != tx.reference:
-        return False
-    if webpay_flow.is_mall(tx):
-        detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
-        return detail is not None and detail.amount == round(tx.amount)
-    return result.amount == round(tx.amount)
-
-
 def _approved(tx, result):
     if webpay_flow.is_mall(tx):
         detail = result.detail(tx.webpay_store_code, tx.webpay_store_buy_order)
@@ -134,7 +125,7 @@ def settle(tx, kind=None):
             tx.provider_reference,
             mall=webpay_flow.is_mall(tx),
             buy_order=tx.reference,
-            accept=lambda result: _matches(tx, result),
+            accept=lambda result: webpay_flow.matches(tx, result),
         )
     except soap.NotSent as error:
         # The result is still at Transbank, unread: the next return or the cron reads it.

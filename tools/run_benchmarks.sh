@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 prepare_odoo
 shopt -s nullglob
-benches=("$REPO_DIR"/benchmarks/bench_*.py)
+benches=("$REPO_DIR"/benchmarks/${BENCH_ONLY:-bench_*}.py)  # BENCH_ONLY=bench_x: that one only
 [ ${#benches[@]} -gt 0 ] || { echo "no benchmarks yet"; exit 0; }
 
 db="payment_latam_bench_$(date +%Y%m%d%H%M%S)_$$"
